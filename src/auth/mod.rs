@@ -1,0 +1,7 @@
+//! The values no human should type: TOTP codes, SECRET_HASH, and (for
+//! expectations and snapshots) the decoded claims of Cognito's JWTs.
+//! Used by the runner to fill them in and by the stub to verify them.
+
+pub mod jwt;
+pub mod secret_hash;
+pub mod totp;

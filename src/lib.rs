@@ -1,0 +1,25 @@
+//! cognito-scenarios: a conformance runner for Amazon Cognito user pools.
+//!
+//! Scenarios are YAML files describing cognito-idp calls and what they must
+//! answer. The runner executes them against real AWS, an emulator, or the
+//! built-in stub, fills in TOTP codes and SECRET_HASH, checks expectations and
+//! snapshots normalised responses.
+//!
+//! Module map (one concept each):
+//! - [`scenario`]: the scenario file model, YAML loading with positions, diagnostics
+//! - [`template`]: `{{ … }}` expressions and helpers (`totp`, `uuid`, …)
+//! - [`expect`]: expectations and matchers over response JSON
+//! - [`engine`]: runs one scenario: fixtures, steps, captures, teardown
+//! - [`target`]: where scenarios run (stub, AWS, any endpoint)
+//! - [`wire`]: sends any cognito-idp operation through the official SDK
+//! - [`auth`]: TOTP, SECRET_HASH, JWT decoding
+//! - [`clock`]: real and virtual time
+//! - [`stub`]: the in-process honest Cognito
+//! - [`normalize`]: placeholders for dynamic values and secret scrubbing
+//! - [`snapshot`]: insta snapshots of normalised runs
+//! - [`report`]: console output and exit codes
+
+pub mod auth;
+pub mod clock;
+pub mod stub;
+pub mod wire;

@@ -1,0 +1,1 @@
+//! The built-in stub: an honest in-process Cognito on wiremock.
