@@ -21,5 +21,6 @@
 
 pub mod auth;
 pub mod clock;
+pub mod scenario;
 pub mod stub;
 pub mod wire;

@@ -1,0 +1,150 @@
+//! Problems in scenario files, pointing at file, line and column with a
+//! caret under the offending text and a hint, as compilers do.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::yaml::Span;
+
+/// One problem in one file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    pub span: Span,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    /// A problem at `span` of `file`.
+    pub fn new(file: impl Into<PathBuf>, span: Span, message: impl Into<String>) -> Self {
+        Diagnostic {
+            file: file.into(),
+            span,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Adds a hint line.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// `file:line:col`.
+    pub fn location(&self) -> String {
+        location(&self.file, self.span)
+    }
+
+    /// Renders the problem with the source line and a caret, like
+    ///
+    /// ```text
+    /// error: unknown key `cal`
+    ///   --> scenarios/signup.yaml:12:5
+    ///    |
+    /// 12 |   - cal: SignUp
+    ///    |     ^^^
+    ///    = hint: did you mean `call`?
+    /// ```
+    pub fn render(&self, source: Option<&str>, color: bool) -> String {
+        let paint = |code: &str, text: &str| {
+            if color {
+                format!("\x1b[{code}m{text}\x1b[0m")
+            } else {
+                text.to_string()
+            }
+        };
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            paint("1;31", "error"),
+            paint("1", &self.message)
+        );
+        let _ = writeln!(out, "  {} {}", paint("34", "-->"), self.location());
+        let line_text = source.and_then(|s| s.lines().nth(self.span.line.saturating_sub(1)));
+        if let Some(text) = line_text {
+            let number = self.span.line.to_string();
+            let pad = " ".repeat(number.len());
+            let bar = paint("34", "|");
+            let _ = writeln!(out, "{pad} {bar}");
+            let _ = writeln!(out, "{} {bar} {}", paint("34", &number), text);
+            let start = self.span.col.max(1);
+            let width = if self.span.end_line == self.span.line && self.span.end_col > start {
+                self.span.end_col - start
+            } else {
+                text.chars().count().saturating_sub(start - 1).max(1)
+            };
+            let caret = format!("{}{}", " ".repeat(start - 1), "^".repeat(width.min(80)));
+            let _ = writeln!(out, "{pad} {bar} {}", paint("1;31", &caret));
+            if let Some(hint) = &self.hint {
+                let _ = writeln!(
+                    out,
+                    "{pad} {} {}",
+                    paint("34", "="),
+                    paint("36", &format!("hint: {hint}"))
+                );
+            }
+        } else if let Some(hint) = &self.hint {
+            let _ = writeln!(out, "   = hint: {hint}");
+        }
+        out
+    }
+}
+
+/// `file:line:col` for a span.
+pub fn location(file: &Path, span: Span) -> String {
+    format!("{}:{}:{}", file.display(), span.line, span.col)
+}
+
+/// The closest candidate to `word`, for "did you mean" hints.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&lower, &c.to_ascii_lowercase()),
+                c,
+            )
+        })
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_line_caret_and_hint() {
+        let d = Diagnostic::new(
+            "s.yaml",
+            Span {
+                line: 2,
+                col: 5,
+                end_line: 2,
+                end_col: 8,
+            },
+            "unknown key `cal`",
+        )
+        .with_hint("did you mean `call`?");
+        let text = d.render(Some("steps:\n  - cal: SignUp\n"), false);
+        assert!(text.contains("--> s.yaml:2:5"), "{text}");
+        assert!(text.contains("2 |   - cal: SignUp"), "{text}");
+        assert!(text.contains("  |     ^^^\n"), "{text}");
+        assert!(text.contains("= hint: did you mean `call`?"), "{text}");
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(did_you_mean("cal", ["call", "name", "with"]), Some("call"));
+        assert_eq!(did_you_mean("expcet", ["expect", "save"]), Some("expect"));
+        assert_eq!(did_you_mean("banana", ["call", "name"]), None);
+    }
+}
