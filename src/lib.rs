@@ -23,4 +23,5 @@ pub mod auth;
 pub mod clock;
 pub mod scenario;
 pub mod stub;
+pub mod template;
 pub mod wire;

@@ -1,0 +1,507 @@
+//! `{{ … }}` templates in scenario values (minijinja, strict undefined).
+//!
+//! A string that is exactly one `{{ expression }}` keeps the expression's
+//! type, so `MaxResults: "{{ 3 }}"` sends a number and a saved object stays an
+//! object. Anything else renders to a string. Helpers fill in what no human
+//! should type: `totp(secret)`, `secret_hash(username)`, `code(username)`,
+//! `uuid()`, `random(n)`, `now()`, `env(NAME)`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use minijinja::value::{Kwargs, Value as MjValue};
+use minijinja::{Environment, Error as MjError, ErrorKind, UndefinedBehavior};
+use rand::RngExt as _;
+use serde_json::{Map, Value};
+
+use crate::auth::{secret_hash, totp};
+use crate::clock::Clock;
+use crate::scenario::diagnostic::did_you_mean;
+use crate::scenario::yaml::{Node, NodeValue, Span};
+
+/// Variables visible to templates (scenario vars, saves, `pool`, `client`, `target`).
+pub type Vars = Map<String, Value>;
+
+/// Names of the helper functions, so they are never reported as undefined variables.
+pub const HELPERS: &[&str] = &[
+    "totp",
+    "secret_hash",
+    "code",
+    "uuid",
+    "random",
+    "now",
+    "env",
+];
+
+/// Where confirmation codes come from (the stub's outbox, an emulator's state files, …).
+pub trait CodeSource: Send + Sync {
+    /// The latest code delivered to `username` in `pool_id`; `Err` when the target cannot tell.
+    fn latest_code(&self, pool_id: &str, username: &str) -> Result<Option<String>, String>;
+}
+
+/// A target that cannot provide codes.
+pub struct NoCodes(pub String);
+
+impl CodeSource for NoCodes {
+    fn latest_code(&self, _: &str, _: &str) -> Result<Option<String>, String> {
+        Err(format!(
+            "target `{}` cannot provide confirmation codes; use a stub-only step or pass the code in a variable",
+            self.0
+        ))
+    }
+}
+
+/// The app client templates compute SECRET_HASH for.
+#[derive(Clone, Debug)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+}
+
+/// Per-scenario state behind the helpers.
+pub struct HelperState {
+    clock: Clock,
+    codes: Arc<dyn CodeSource>,
+    /// Last TOTP window handed out per secret: Cognito accepts each code once.
+    totp_ledger: Mutex<HashMap<String, u64>>,
+    /// Set when `totp()` found its window used: the step must wait until then.
+    totp_wait_until: Mutex<Option<u64>>,
+    client: Mutex<Option<ClientCredentials>>,
+    pool_id: Mutex<Option<String>>,
+}
+
+impl HelperState {
+    /// State for one scenario run.
+    pub fn new(clock: Clock, codes: Arc<dyn CodeSource>) -> Arc<Self> {
+        Arc::new(HelperState {
+            clock,
+            codes,
+            totp_ledger: Mutex::default(),
+            totp_wait_until: Mutex::default(),
+            client: Mutex::default(),
+            pool_id: Mutex::default(),
+        })
+    }
+
+    /// Sets the pool and client used by `secret_hash()` and `code()`.
+    pub fn set_fixture(&self, pool_id: Option<String>, client: Option<ClientCredentials>) {
+        *lock(&self.pool_id) = pool_id;
+        *lock(&self.client) = client;
+    }
+
+    /// The fixture's client, if any.
+    pub fn client(&self) -> Option<ClientCredentials> {
+        lock(&self.client).clone()
+    }
+
+    /// The clock shared with the target.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    fn totp(&self, secret: &str, kwargs: Kwargs) -> Result<String, MjError> {
+        let offset: Option<i64> = kwargs.get("offset")?;
+        kwargs.assert_all_used()?;
+        let step = totp::step_of(self.clock.now_secs());
+        let fail = |e: totp::TotpError| MjError::new(ErrorKind::InvalidOperation, e.to_string());
+        if let Some(offset) = offset.filter(|o| *o != 0) {
+            // A deliberately stale or future code, for negative tests: not recorded.
+            let step = step.checked_add_signed(offset).unwrap_or(0);
+            return totp::code_for_step(secret, step).map_err(fail);
+        }
+        let key = totp::normalize_secret(secret);
+        let mut ledger = lock(&self.totp_ledger);
+        if let Some(&last) = ledger.get(&key)
+            && last >= step
+        {
+            *lock(&self.totp_wait_until) = Some((last + 1) * totp::STEP_SECS);
+            return Err(MjError::new(ErrorKind::InvalidOperation, TOTP_WAIT));
+        }
+        let code = totp::code_for_step(secret, step).map_err(fail)?;
+        ledger.insert(key, step);
+        Ok(code)
+    }
+
+    fn secret_hash(&self, username: &str, kwargs: Kwargs) -> Result<String, MjError> {
+        let client = self.client();
+        let client_id: Option<String> = kwargs.get("client_id")?;
+        let client_secret: Option<String> = kwargs.get("client_secret")?;
+        kwargs.assert_all_used()?;
+        let client_id = client_id.or_else(|| client.as_ref().map(|c| c.client_id.clone()));
+        let client_secret = client_secret.or_else(|| client.and_then(|c| c.client_secret));
+        match (client_id, client_secret) {
+            (Some(id), Some(secret)) => Ok(secret_hash::secret_hash(&secret, username, &id)),
+            _ => Err(MjError::new(
+                ErrorKind::InvalidOperation,
+                "secret_hash() needs a client with a secret: use a `pool:` fixture whose client has GenerateSecret: true, or pass client_id= and client_secret=",
+            )),
+        }
+    }
+
+    fn code(&self, username: &str) -> Result<String, MjError> {
+        let pool = lock(&self.pool_id).clone().unwrap_or_default();
+        match self.codes.latest_code(&pool, username) {
+            Ok(Some(code)) => Ok(code),
+            Ok(None) => Err(MjError::new(
+                ErrorKind::InvalidOperation,
+                format!("no confirmation code has been delivered to `{username}` yet"),
+            )),
+            Err(why) => Err(MjError::new(ErrorKind::InvalidOperation, why)),
+        }
+    }
+}
+
+const TOTP_WAIT: &str = "\u{0}totp-window-used";
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Why a value could not be rendered.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RenderError {
+    #[error("undefined variable `{name}`")]
+    Undefined {
+        name: String,
+        suggestion: Option<String>,
+        defined: Vec<String>,
+    },
+    #[error("{0}")]
+    Template(String),
+    /// `totp()` was called in a window whose code was already used; wait until this Unix second and render again.
+    #[error("the current TOTP window's code was already used")]
+    TotpWait(u64),
+}
+
+impl RenderError {
+    /// A hint for the user, when there is one.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            RenderError::Undefined {
+                suggestion: Some(s),
+                ..
+            } => Some(format!("did you mean `{s}`?")),
+            RenderError::Undefined { defined, .. } if defined.is_empty() => {
+                Some("no variables are defined here; add them under `vars:`".into())
+            }
+            RenderError::Undefined { defined, .. } => {
+                Some(format!("defined here: {}", defined.join(", ")))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Renders template strings for one scenario.
+pub struct Templates {
+    env: Environment<'static>,
+    state: Arc<HelperState>,
+}
+
+impl Templates {
+    /// A template environment whose helpers use `state`.
+    pub fn new(state: Arc<HelperState>) -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // Values go into JSON, not HTML: never escape.
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        let s = state.clone();
+        env.add_function("totp", move |secret: String, kwargs: Kwargs| {
+            s.totp(&secret, kwargs)
+        });
+        let s = state.clone();
+        env.add_function("secret_hash", move |username: String, kwargs: Kwargs| {
+            s.secret_hash(&username, kwargs)
+        });
+        let s = state.clone();
+        env.add_function("code", move |username: String| s.code(&username));
+        env.add_function("uuid", || uuid::Uuid::new_v4().to_string());
+        env.add_function("random", |n: usize| random_alnum(n.min(4096)));
+        let s = state.clone();
+        env.add_function("now", move || {
+            chrono::DateTime::from_timestamp_millis(s.clock.now_millis() as i64)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default()
+        });
+        env.add_function("env", |name: String, kwargs: Kwargs| -> Result<String, MjError> {
+            let default: Option<String> = kwargs.get("default")?;
+            kwargs.assert_all_used()?;
+            std::env::var(&name).or_else(|_| default.ok_or(())).map_err(|_| {
+                MjError::new(
+                    ErrorKind::InvalidOperation,
+                    format!("environment variable `{name}` is not set (pass default=\"…\" to make it optional)"),
+                )
+            })
+        });
+        Templates { env, state }
+    }
+
+    /// The helper state (for the engine: TOTP waits, fixture client).
+    pub fn state(&self) -> &Arc<HelperState> {
+        &self.state
+    }
+
+    /// Renders every string in `node`, returning JSON. Errors carry the span of the string.
+    pub fn render(&self, node: &Node, vars: &Vars) -> Result<Value, (Span, RenderError)> {
+        Ok(match &node.value {
+            NodeValue::String { value, .. } => {
+                self.render_str(value, vars).map_err(|e| (node.span, e))?
+            }
+            NodeValue::Seq(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|n| self.render(n, vars))
+                    .collect::<Result<_, _>>()?,
+            ),
+            NodeValue::Map(entries) => {
+                let mut out = Map::new();
+                for (k, v) in entries {
+                    out.insert(k.name.clone(), self.render(v, vars)?);
+                }
+                Value::Object(out)
+            }
+            _ => node.to_json(),
+        })
+    }
+
+    /// Renders one string: typed if it is exactly one `{{ expression }}`.
+    pub fn render_str(&self, text: &str, vars: &Vars) -> Result<Value, RenderError> {
+        if !has_template(text) {
+            return Ok(Value::String(text.to_string()));
+        }
+        let ctx = MjValue::from(minijinja::value::Serde(vars));
+        let result = match sole_expression(text) {
+            Some(expr) => {
+                let compiled = self.env.compile_expression(expr).map_err(syntax_error)?;
+                check_defined(compiled.undeclared_variables(true), vars)?;
+                compiled.eval(ctx).and_then(|v| {
+                    serde_json::to_value(&v)
+                        .map_err(|e| MjError::new(ErrorKind::BadSerialization, e.to_string()))
+                })
+            }
+            None => {
+                let tmpl = self.env.template_from_str(text).map_err(syntax_error)?;
+                check_defined(tmpl.undeclared_variables(true), vars)?;
+                tmpl.render(ctx).map(Value::String)
+            }
+        };
+        result.map_err(|e| self.runtime_error(e))
+    }
+
+    fn runtime_error(&self, e: MjError) -> RenderError {
+        if e.detail() == Some(TOTP_WAIT) {
+            if let Some(until) = lock(&self.state.totp_wait_until).take() {
+                return RenderError::TotpWait(until);
+            }
+        }
+        // The helper's own message, without minijinja's template dump (which could hold values).
+        RenderError::Template(match e.detail() {
+            Some(d) => d.to_string(),
+            None => e.kind().to_string(),
+        })
+    }
+}
+
+/// Whether a string contains template syntax.
+pub fn has_template(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%")
+}
+
+/// The expression of a string that is exactly one `{{ … }}`.
+fn sole_expression(text: &str) -> Option<&str> {
+    let inner = text.trim().strip_prefix("{{")?.strip_suffix("}}")?;
+    (!inner.contains("{{") && !inner.contains("}}")).then_some(inner.trim())
+}
+
+fn syntax_error(e: MjError) -> RenderError {
+    RenderError::Template(format!(
+        "template syntax error: {}",
+        e.detail().unwrap_or("invalid expression")
+    ))
+}
+
+/// Checks every variable the template reads exists, so the error names it
+/// (minijinja's strict mode only says "undefined value").
+fn check_defined(used: impl IntoIterator<Item = String>, vars: &Vars) -> Result<(), RenderError> {
+    let mut used: Vec<String> = used.into_iter().collect();
+    used.sort();
+    for name in used {
+        let mut parts = name.split('.');
+        let Some(first) = parts.next() else { continue };
+        if HELPERS.contains(&first) {
+            continue;
+        }
+        let mut level = vars;
+        let mut path = String::new();
+        let mut current = Some(first);
+        while let Some(part) = current {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(part);
+            match level.get(part) {
+                Some(Value::Object(inner)) => level = inner,
+                Some(_) => break, // attributes of non-objects: minijinja decides
+                None => {
+                    let names: Vec<&str> = level.keys().map(String::as_str).collect();
+                    return Err(RenderError::Undefined {
+                        name: path,
+                        suggestion: did_you_mean(part, names.iter().copied()).map(str::to_string),
+                        defined: names.iter().map(|s| s.to_string()).collect(),
+                    });
+                }
+            }
+            current = parts.next();
+        }
+    }
+    Ok(())
+}
+
+fn random_alnum(n: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut rng = rand::rng();
+    (0..n)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn templates(clock: Clock) -> Templates {
+        Templates::new(HelperState::new(clock, Arc::new(NoCodes("test".into()))))
+    }
+
+    fn vars(v: Value) -> Vars {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn sole_expressions_keep_their_type() {
+        let t = templates(Clock::virtual_now());
+        let v = vars(json!({"n": 3, "obj": {"a": [1]}, "name": "jane"}));
+        assert_eq!(t.render_str("{{ n }}", &v).unwrap(), json!(3));
+        assert_eq!(t.render_str("{{ obj }}", &v).unwrap(), json!({"a": [1]}));
+        assert_eq!(t.render_str("{{ n > 2 }}", &v).unwrap(), json!(true));
+        assert_eq!(t.render_str("id-{{ n }}", &v).unwrap(), json!("id-3"));
+        assert_eq!(
+            t.render_str("a&b {{ name }}", &v).unwrap(),
+            json!("a&b jane")
+        );
+        assert_eq!(t.render_str("plain", &v).unwrap(), json!("plain"));
+    }
+
+    #[test]
+    fn undefined_variables_are_named_with_a_suggestion() {
+        let t = templates(Clock::virtual_now());
+        let v = vars(json!({"username": "u", "pool": {"id": "p"}}));
+        let err = t.render_str("{{ usrname }}", &v).unwrap_err();
+        assert_eq!(err.to_string(), "undefined variable `usrname`");
+        assert_eq!(err.hint().as_deref(), Some("did you mean `username`?"));
+        let err = t.render_str("x-{{ pool.idd }}", &v).unwrap_err();
+        assert_eq!(err.to_string(), "undefined variable `pool.idd`");
+        assert_eq!(err.hint().as_deref(), Some("did you mean `id`?"));
+    }
+
+    #[test]
+    fn totp_codes_are_never_handed_out_twice_in_one_window() {
+        let clock = Clock::virtual_at_millis(1_000_000_000_000);
+        let t = templates(clock.clone());
+        let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        let v = vars(json!({"secret": secret}));
+        let first = t.render_str("{{ totp(secret) }}", &v).unwrap();
+        let step = totp::step_of(clock.now_secs());
+        assert_eq!(first, json!(totp::code_for_step(secret, step).unwrap()));
+        match t.render_str("{{ totp(secret) }}", &v) {
+            Err(RenderError::TotpWait(until)) => assert_eq!(until, (step + 1) * 30),
+            other => panic!("expected a wait, got {other:?}"),
+        }
+        clock.advance(std::time::Duration::from_secs(30));
+        let second = t.render_str("{{ totp(secret) }}", &v).unwrap();
+        assert_eq!(
+            second,
+            json!(totp::code_for_step(secret, step + 1).unwrap())
+        );
+        let stale = t.render_str("{{ totp(secret, offset=-3) }}", &v).unwrap();
+        assert_eq!(
+            stale,
+            json!(totp::code_for_step(secret, step + 1 - 3).unwrap())
+        );
+    }
+
+    #[test]
+    fn secret_hash_uses_the_fixture_client() {
+        let t = templates(Clock::virtual_now());
+        let v = Vars::new();
+        assert!(matches!(
+            t.render_str("{{ secret_hash('jane') }}", &v),
+            Err(RenderError::Template(_))
+        ));
+        t.state().set_fixture(
+            None,
+            Some(ClientCredentials {
+                client_id: "client123".into(),
+                client_secret: Some("secret".into()),
+            }),
+        );
+        assert_eq!(
+            t.render_str("{{ secret_hash('jane') }}", &v).unwrap(),
+            json!(secret_hash::secret_hash("secret", "jane", "client123"))
+        );
+    }
+
+    #[test]
+    fn helpers_and_errors() {
+        let t = templates(Clock::virtual_at_millis(0));
+        let v = Vars::new();
+        assert_eq!(
+            t.render_str("{{ random(12) }}", &v)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .len(),
+            12
+        );
+        assert_eq!(
+            t.render_str("{{ uuid() }}", &v)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .len(),
+            36
+        );
+        assert_eq!(
+            t.render_str("{{ now() }}", &v).unwrap(),
+            json!("1970-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            t.render_str("{{ env('COGNITO_SCENARIOS_UNSET', default='d') }}", &v)
+                .unwrap(),
+            json!("d")
+        );
+        let err = t
+            .render_str("{{ env('COGNITO_SCENARIOS_UNSET') }}", &v)
+            .unwrap_err();
+        assert!(err.to_string().contains("COGNITO_SCENARIOS_UNSET"), "{err}");
+        let err = t.render_str("{{ code('bob') }}", &v).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("cannot provide confirmation codes"),
+            "{err}"
+        );
+        assert!(
+            matches!(t.render_str("{{ 1 + }}", &v), Err(RenderError::Template(m)) if m.starts_with("template syntax error"))
+        );
+    }
+
+    #[test]
+    fn render_reports_the_span_of_the_failing_string() {
+        let t = templates(Clock::virtual_now());
+        let node = crate::scenario::yaml::parse("a: ok\nb: [x, \"{{ nope }}\"]\n").unwrap();
+        let (span, err) = t.render(&node, &Vars::new()).unwrap_err();
+        assert_eq!((span.line, span.col), (2, 8));
+        assert!(matches!(err, RenderError::Undefined { .. }));
+    }
+}
