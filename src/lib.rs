@@ -21,7 +21,15 @@
 
 pub mod auth;
 pub mod clock;
+pub mod engine;
+pub mod expect;
+pub mod normalize;
+pub mod path;
+pub mod report;
 pub mod scenario;
+pub mod snapshot;
 pub mod stub;
+pub mod suite;
+pub mod target;
 pub mod template;
 pub mod wire;

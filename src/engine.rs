@@ -1,0 +1,721 @@
+//! Runs one scenario against one connection: fixtures, steps, captures,
+//! expectations, and a teardown that always runs.
+//!
+//! Everything the engine hands back for display (failure messages, request
+//! and response bodies, the snapshot transcript) has gone through the
+//! scenario's [`Normalizer`], so no secret leaves this module.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+
+use crate::auth::fill::fill_secret_hash;
+use crate::auth::jwt;
+use crate::expect::Observed;
+use crate::normalize::{Known, Normalizer};
+use crate::scenario::diagnostic::location;
+use crate::scenario::yaml::{Node, NodeValue, Span};
+use crate::scenario::{Action, Call, PoolFixture, Scenario, Step, Use};
+use crate::target::Connection;
+use crate::template::{ClientCredentials, HelperState, RenderError, Templates, Vars};
+use crate::wire::{WireError, WireResponse};
+
+/// Settings shared by every scenario of a run.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// The target name scenarios see (`stub`, `aws`, `endpoint`).
+    pub target: String,
+    /// Identifies this run in resource names (pool names start with `cognito-scenarios-<run_id>`).
+    pub run_id: String,
+}
+
+/// Prefix of every pool the runner creates, so leftovers can be found.
+pub const POOL_PREFIX: &str = "cognito-scenarios-";
+
+/// How a scenario ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Passed,
+    Skipped(String),
+    Failed(Failure),
+}
+
+/// What kind of failure, which decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FailureKind {
+    /// The scenario is wrong at run time (undefined variable, bad template).
+    Scenario,
+    /// The target could not be reached or a fixture could not be set up or torn down.
+    Target,
+    /// A response differed from the expectation (or the snapshot).
+    Mismatch,
+}
+
+/// Why a scenario failed, ready to print (already normalised and scrubbed).
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub kind: FailureKind,
+    /// The step's title (with the flow it sits in).
+    pub step: String,
+    /// `file:line:col` of the failing YAML.
+    pub location: String,
+    /// Where the flow was used from, when the step is in a flow.
+    pub called_from: Vec<String>,
+    pub message: String,
+    /// One line per failed check.
+    pub details: Vec<String>,
+    pub hint: Option<String>,
+    pub request: Option<Value>,
+    pub response: Option<Value>,
+}
+
+/// The result of one scenario run.
+#[derive(Debug, Clone)]
+pub struct ScenarioRun {
+    pub name: String,
+    pub file: PathBuf,
+    pub outcome: Outcome,
+    pub elapsed: Duration,
+    /// Normalised requests and responses, for the snapshot.
+    pub transcript: Value,
+    /// Steps skipped on this target, with reasons.
+    pub skipped_steps: Vec<String>,
+    /// Problems that did not fail the scenario (e.g. teardown trouble).
+    pub warnings: Vec<String>,
+}
+
+/// Runs `scenario` on `conn`.
+pub async fn run_scenario(
+    scenario: &Scenario,
+    conn: &Connection,
+    settings: &RunSettings,
+) -> ScenarioRun {
+    let started = Instant::now();
+    let mut run = ScenarioRun {
+        name: scenario.name.clone(),
+        file: scenario.source.path.clone(),
+        outcome: Outcome::Passed,
+        elapsed: Duration::ZERO,
+        transcript: Value::Null,
+        skipped_steps: Vec::new(),
+        warnings: Vec::new(),
+    };
+    if let Some(reason) = scenario.targets.skip_reason(&settings.target) {
+        run.outcome = Outcome::Skipped(reason);
+        return run;
+    }
+    let mut runner = Runner::new(scenario, conn, settings);
+    let mut result = runner.setup().await;
+    if result.is_ok() {
+        result = runner.run_steps(&scenario.steps, &[]).await;
+    }
+    let teardown = runner.teardown().await;
+    run.outcome = match (result, teardown) {
+        (Err(f), Err(t)) => {
+            run.warnings.push(t.message);
+            Outcome::Failed(f)
+        }
+        (Err(f), Ok(())) => Outcome::Failed(f),
+        (Ok(()), Err(t)) => Outcome::Failed(t),
+        (Ok(()), Ok(())) => Outcome::Passed,
+    };
+    run.transcript = json!({ "scenario": scenario.name, "steps": runner.transcript });
+    run.skipped_steps = runner.skipped;
+    run.elapsed = started.elapsed();
+    run
+}
+
+struct Runner<'a> {
+    scenario: &'a Scenario,
+    conn: &'a Connection,
+    templates: Templates,
+    vars: Vars,
+    normalizer: Normalizer,
+    transcript: Vec<Value>,
+    skipped: Vec<String>,
+    /// Refresh token → the username it was issued for (for SECRET_HASH on refresh).
+    refresh_users: HashMap<String, String>,
+    created_pool: Option<String>,
+    settings: &'a RunSettings,
+}
+
+type StepFuture<'b> = Pin<Box<dyn Future<Output = Result<(), Failure>> + Send + 'b>>;
+
+impl<'a> Runner<'a> {
+    fn new(scenario: &'a Scenario, conn: &'a Connection, settings: &'a RunSettings) -> Self {
+        let state = HelperState::new(conn.clock.clone(), conn.codes.clone());
+        let mut vars = Vars::new();
+        vars.insert("target".into(), Value::String(settings.target.clone()));
+        vars.insert("run_id".into(), Value::String(settings.run_id.clone()));
+        Runner {
+            scenario,
+            conn,
+            templates: Templates::new(state),
+            vars,
+            normalizer: Normalizer::new(),
+            transcript: Vec::new(),
+            skipped: Vec::new(),
+            refresh_users: HashMap::new(),
+            created_pool: None,
+            settings,
+        }
+    }
+
+    fn scenario_failure(&self, span: Span, err: &RenderError, what: &str) -> Failure {
+        Failure {
+            kind: FailureKind::Scenario,
+            step: what.to_string(),
+            location: location(&self.scenario.source.path, span),
+            called_from: Vec::new(),
+            message: self.normalizer.scrub(&err.to_string()),
+            details: Vec::new(),
+            hint: err.hint(),
+            request: None,
+            response: None,
+        }
+    }
+
+    /// Renders a node, waiting out used TOTP windows (by advancing a virtual
+    /// clock, or sleeping asynchronously on a real one).
+    async fn render(&self, node: &Node) -> Result<Value, (Span, RenderError)> {
+        loop {
+            match self.templates.render(node, &self.vars) {
+                Err((_, RenderError::TotpWait(until))) => {
+                    self.conn.clock.wait_until_secs(until).await
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn setup(&mut self) -> Result<(), Failure> {
+        for (key, node) in &self.scenario.vars {
+            let value = self
+                .render(node)
+                .await
+                .map_err(|(span, e)| self.scenario_failure(span, &e, "vars"))?;
+            let kind = if is_secret_name(&key.name) {
+                Known::Secret
+            } else {
+                Known::Variable
+            };
+            self.normalizer.add_known(&key.name, &value, kind);
+            self.vars.insert(key.name.clone(), value);
+        }
+        match self.scenario.pool.clone() {
+            None => Ok(()),
+            Some(PoolFixture::Existing {
+                id,
+                client_id,
+                client_secret,
+                span,
+            }) => {
+                let fail = |s: &Self, (sp, e): (Span, RenderError)| {
+                    s.scenario_failure(sp, &e, "pool fixture")
+                };
+                let id = self.render(&id).await.map_err(|e| fail(self, e))?;
+                let client_id = self.render(&client_id).await.map_err(|e| fail(self, e))?;
+                let secret = match &client_secret {
+                    Some(n) => Some(self.render(n).await.map_err(|e| fail(self, e))?),
+                    None => None,
+                };
+                let (Some(id), Some(client_id)) = (id.as_str(), client_id.as_str()) else {
+                    return Err(self.fixture_failure(
+                        span,
+                        "`existing` pool id and client id must be strings".into(),
+                    ));
+                };
+                let secret = secret
+                    .as_ref()
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty());
+                self.set_fixture(id, None, client_id, secret);
+                Ok(())
+            }
+            Some(PoolFixture::Create {
+                pool,
+                client,
+                users,
+                span,
+            }) => self.create_fixture(&pool, &client, &users, span).await,
+        }
+    }
+
+    fn set_fixture(
+        &mut self,
+        pool_id: &str,
+        pool_name: Option<&str>,
+        client_id: &str,
+        client_secret: Option<&str>,
+    ) {
+        let mut pool = Map::new();
+        pool.insert("id".into(), json!(pool_id));
+        if let Some(name) = pool_name {
+            pool.insert("name".into(), json!(name));
+            self.normalizer
+                .add_known("pool.name", &json!(name), Known::Variable);
+        }
+        self.vars.insert("pool".into(), Value::Object(pool));
+        let mut client = Map::new();
+        client.insert("id".into(), json!(client_id));
+        if let Some(secret) = client_secret {
+            client.insert("secret".into(), json!(secret));
+            self.normalizer
+                .add_known("client.secret", &json!(secret), Known::Secret);
+        }
+        self.vars.insert("client".into(), Value::Object(client));
+        self.normalizer
+            .add_known("pool.id", &json!(pool_id), Known::Variable);
+        self.normalizer
+            .add_known("client.id", &json!(client_id), Known::Variable);
+        self.templates.state().set_fixture(
+            Some(pool_id.to_string()),
+            Some(ClientCredentials {
+                client_id: client_id.into(),
+                client_secret: client_secret.map(str::to_string),
+            }),
+        );
+    }
+
+    fn fixture_failure(&self, span: Span, message: String) -> Failure {
+        Failure {
+            kind: FailureKind::Target,
+            step: "pool fixture".into(),
+            location: location(&self.scenario.source.path, span),
+            called_from: Vec::new(),
+            message: self.normalizer.scrub(&message),
+            details: Vec::new(),
+            hint: None,
+            request: None,
+            response: None,
+        }
+    }
+
+    /// A fixture call: must succeed.
+    async fn fixture_call(&mut self, op: &str, body: Value, span: Span) -> Result<Value, Failure> {
+        match self.conn.wire.call(op, &body).await {
+            Ok(WireResponse {
+                error: None, body, ..
+            }) => Ok(body),
+            Ok(WireResponse { error: Some(e), .. }) => Err(self.fixture_failure(
+                span,
+                format!(
+                    "fixture {op} failed: {}: {}",
+                    e.code,
+                    e.message.unwrap_or_default()
+                ),
+            )),
+            Err(e) => Err(self.fixture_failure(
+                span,
+                format!("fixture {op} failed: {}", transport_message(&e)),
+            )),
+        }
+    }
+
+    async fn create_fixture(
+        &mut self,
+        pool: &Node,
+        client: &Node,
+        users: &[Node],
+        span: Span,
+    ) -> Result<(), Failure> {
+        let fail =
+            |s: &Self, (sp, e): (Span, RenderError)| s.scenario_failure(sp, &e, "pool fixture");
+        let mut params = self.render(pool).await.map_err(|e| fail(self, e))?;
+        let obj = params.as_object_mut().expect("pool fixture is a mapping");
+        let name = obj
+            .entry("PoolName")
+            .or_insert_with(|| json!(pool_name(&self.settings.run_id, &self.scenario.name)))
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let tags = obj.entry("UserPoolTags").or_insert_with(|| json!({}));
+        if let Some(tags) = tags.as_object_mut() {
+            tags.insert("cognito-scenarios:run".into(), json!(self.settings.run_id));
+        }
+        let created = self.fixture_call("CreateUserPool", params, span).await?;
+        let Some(pool_id) = created
+            .pointer("/UserPool/Id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
+            return Err(
+                self.fixture_failure(span, "CreateUserPool answered without UserPool.Id".into())
+            );
+        };
+        self.created_pool = Some(pool_id.clone());
+        let mut client_params = self.render(client).await.map_err(|e| fail(self, e))?;
+        if let Some(obj) = client_params.as_object_mut() {
+            obj.insert("UserPoolId".into(), json!(pool_id));
+            obj.entry("ClientName")
+                .or_insert_with(|| json!("cognito-scenarios"));
+        }
+        let created = self
+            .fixture_call("CreateUserPoolClient", client_params, client.span)
+            .await?;
+        let client_id = created
+            .pointer("/UserPoolClient/ClientId")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let Some(client_id) = client_id else {
+            return Err(self.fixture_failure(
+                client.span,
+                "CreateUserPoolClient answered without UserPoolClient.ClientId".into(),
+            ));
+        };
+        let secret = created
+            .pointer("/UserPoolClient/ClientSecret")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        self.set_fixture(&pool_id, Some(&name), &client_id, secret.as_deref());
+        for user in users {
+            let mut params = self.render(user).await.map_err(|e| fail(self, e))?;
+            let obj = params.as_object_mut().expect("fixture users are mappings");
+            let password = obj.remove("Password");
+            obj.insert("UserPoolId".into(), json!(pool_id));
+            obj.entry("MessageAction")
+                .or_insert_with(|| json!("SUPPRESS"));
+            let username = obj.get("Username").cloned().unwrap_or(Value::Null);
+            self.fixture_call("AdminCreateUser", params, user.span)
+                .await?;
+            if let Some(password) = password {
+                let body = json!({"UserPoolId": pool_id, "Username": username, "Password": password, "Permanent": true});
+                self.fixture_call("AdminSetUserPassword", body, user.span)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn teardown(&mut self) -> Result<(), Failure> {
+        let Some(pool_id) = self.created_pool.take() else {
+            return Ok(());
+        };
+        let span = match &self.scenario.pool {
+            Some(PoolFixture::Create { span, .. }) => *span,
+            _ => Span::at(1, 1),
+        };
+        self.fixture_call("DeleteUserPool", json!({ "UserPoolId": pool_id }), span)
+            .await
+            .map(|_| ())
+            .map_err(|mut f| {
+                f.step = "teardown".into();
+                f.hint = Some(format!(
+                    "a pool may be left behind; `cognito-scenarios cleanup` removes pools named {POOL_PREFIX}*"
+                ));
+                f
+            })
+    }
+
+    fn run_steps<'b>(&'b mut self, steps: &'b [Step], trail: &'b [String]) -> StepFuture<'b> {
+        Box::pin(async move {
+            for step in steps {
+                if let Some(reason) = step.targets.skip_reason(&self.settings.target) {
+                    self.skipped.push(format!("{}: {reason}", step.title()));
+                    continue;
+                }
+                let result = match &step.action {
+                    Action::Call(call) => self.call(step, call).await,
+                    Action::Wait(d) => {
+                        self.conn.clock.wait(*d).await;
+                        Ok(())
+                    }
+                    Action::Use(u) => self.use_flow(step, u, trail).await,
+                };
+                if let Err(mut failure) = result {
+                    if !trail.is_empty() && failure.called_from.is_empty() {
+                        failure.called_from = trail.to_vec();
+                    }
+                    return Err(failure);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    async fn use_flow(
+        &mut self,
+        step: &Step,
+        flow_use: &Use,
+        trail: &[String],
+    ) -> Result<(), Failure> {
+        let here = location(&step.source.path, step.span);
+        let mut bound = Vec::new();
+        for param in &flow_use.flow.params {
+            let given = flow_use
+                .args
+                .iter()
+                .find(|(k, _)| k.name == param.name)
+                .map(|(_, v)| v);
+            let Some(node) = given.or(param.default.as_ref()) else {
+                continue;
+            };
+            let value = self.render(node).await.map_err(|(span, e)| {
+                let mut f = self.scenario_failure(span, &e, &step.title());
+                f.location = location(&step.source.path, span);
+                f
+            })?;
+            bound.push((param.name.clone(), value));
+        }
+        // Parameters shadow variables of the same name for the flow's duration;
+        // values the flow saves stay visible afterwards.
+        let mut shadowed = Vec::new();
+        for (name, value) in bound {
+            let kind = if is_secret_name(&name) {
+                Known::Secret
+            } else {
+                Known::Variable
+            };
+            self.normalizer.add_known(&name, &value, kind);
+            shadowed.push((name.clone(), self.vars.insert(name, value)));
+        }
+        let mut inner_trail = trail.to_vec();
+        inner_trail.push(here);
+        let result = self.run_steps(&flow_use.flow.steps, &inner_trail).await;
+        for (name, previous) in shadowed {
+            match previous {
+                Some(v) => self.vars.insert(name, v),
+                None => self.vars.remove(&name),
+            };
+        }
+        result
+    }
+
+    async fn call(&mut self, step: &Step, call: &Call) -> Result<(), Failure> {
+        let title = step.title();
+        let failure = |kind, span: Span, message: String| Failure {
+            kind,
+            step: title.clone(),
+            location: location(&step.source.path, span),
+            called_from: Vec::new(),
+            message,
+            details: Vec::new(),
+            hint: None,
+            request: None,
+            response: None,
+        };
+        let mut body = match self.render(&call.with).await {
+            Ok(b) => b,
+            Err((span, e)) => {
+                let mut f = failure(
+                    FailureKind::Scenario,
+                    span,
+                    self.normalizer.scrub(&e.to_string()),
+                );
+                f.hint = e.hint();
+                return Err(f);
+            }
+        };
+        if let Some(client) = self.templates.state().client() {
+            fill_secret_hash(
+                call.operation,
+                &mut body,
+                &client.client_id,
+                client.client_secret.as_deref(),
+                &self.refresh_users,
+            );
+        }
+        let request = self.normalizer.normalize(&body);
+        let response = match self.conn.wire.call(call.operation, &body).await {
+            Ok(r) => r,
+            Err(e) => {
+                let mut f = failure(
+                    FailureKind::Target,
+                    step.span,
+                    self.normalizer.scrub(&transport_message(&e)),
+                );
+                f.request = Some(request);
+                return Err(f);
+            }
+        };
+        self.remember_refresh_user(&response.body);
+        let shown = self.normalizer.normalize(&response.body);
+        let mut entry = Map::new();
+        entry.insert("step".into(), json!(title));
+        entry.insert("call".into(), json!(call.operation));
+        entry.insert("request".into(), request.clone());
+        if response.error.is_some() {
+            entry.insert("status".into(), json!(response.status));
+            entry.insert("error".into(), shown.clone());
+        } else {
+            entry.insert("response".into(), shown.clone());
+        }
+        if call.snapshot {
+            self.transcript.push(Value::Object(entry));
+        }
+
+        let observed = Observed {
+            status: response.status,
+            body: &response.body,
+            error: response
+                .error
+                .as_ref()
+                .map(|e| (e.code.as_str(), e.message.as_deref())),
+        };
+        let failures = match &call.expect {
+            Some(expect) => {
+                let templates = &self.templates;
+                let vars = &self.vars;
+                expect.evaluate(&observed, &mut |node: &Node| {
+                    templates.render(node, vars).map_err(|(_, e)| e.to_string())
+                })
+            }
+            None => Vec::new(),
+        };
+        let mut details: Vec<String> = failures
+            .iter()
+            .map(|f| {
+                let at = location(&step.source.path, f.span);
+                let path = if f.path.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}: ", f.path)
+                };
+                self.normalizer
+                    .scrub(&format!("{path}{} ({at})", f.message))
+            })
+            .collect();
+        let unexpected_error =
+            call.expect.as_ref().is_none_or(|e| !e.expects_error()) && failures.is_empty();
+        if let (true, Some(e)) = (unexpected_error, &response.error) {
+            details.push(self.normalizer.scrub(&format!(
+                "the call failed with {}: {} (add `expect: {{ error: {} }}` if this is what should happen)",
+                e.code,
+                e.message.as_deref().unwrap_or(""),
+                e.code
+            )));
+        }
+        if !details.is_empty() {
+            let span = failures
+                .first()
+                .map(|f| f.span)
+                .unwrap_or(call.operation_span);
+            let mut f = failure(
+                FailureKind::Mismatch,
+                span,
+                format!("{} did not answer as expected", call.operation),
+            );
+            f.details = details;
+            f.request = Some(request);
+            f.response = Some(json!({ "status": response.status, "body": shown }));
+            return Err(f);
+        }
+        for save in &call.save {
+            match save.path.resolve(&response.body) {
+                Some(v) => {
+                    self.vars.insert(save.var.clone(), v);
+                }
+                None => {
+                    let mut f = failure(
+                        FailureKind::Mismatch,
+                        save.span,
+                        format!(
+                            "cannot save `{}`: the response has nothing at `{}`",
+                            save.var,
+                            save.path.as_str()
+                        ),
+                    );
+                    f.request = Some(request);
+                    f.response = Some(json!({ "status": response.status, "body": shown }));
+                    return Err(f);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Remembers which user a refresh token belongs to, from the ID token beside it.
+    fn remember_refresh_user(&mut self, body: &Value) {
+        let Some(result) = body.get("AuthenticationResult") else {
+            return;
+        };
+        let (Some(refresh), Some(id_token)) = (
+            result.get("RefreshToken").and_then(Value::as_str),
+            result.get("IdToken").and_then(Value::as_str),
+        ) else {
+            return;
+        };
+        if let Some(user) = jwt::decode(id_token).and_then(|t| {
+            t.claims
+                .get("cognito:username")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        }) {
+            self.refresh_users.insert(refresh.to_string(), user);
+        }
+    }
+}
+
+/// Variables whose values must never be shown, whatever they hold.
+fn is_secret_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ["password", "secret", "token", "session", "code"]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
+fn transport_message(e: &WireError) -> String {
+    match e {
+        WireError::Transport(m) => format!("could not reach the target: {m}"),
+        other => other.to_string(),
+    }
+}
+
+/// `cognito-scenarios-<run>-<slug of the scenario name>`, within Cognito's 128 characters.
+pub fn pool_name(run_id: &str, scenario: &str) -> String {
+    let slug: String = scenario
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let mut name = format!("{POOL_PREFIX}{run_id}-{slug}");
+    name.truncate(128);
+    name
+}
+
+/// Whether a node is an empty mapping (a fixture section with no parameters).
+pub fn is_empty_map(node: &Node) -> bool {
+    matches!(&node.value, NodeValue::Map(m) if m.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_names_are_prefixed_and_bounded() {
+        assert_eq!(
+            pool_name("r1", "Admin-created user: sets a NEW password!"),
+            "cognito-scenarios-r1-admin-created-user-sets-a-new-password"
+        );
+        assert!(pool_name("r1", &"x".repeat(300)).len() <= 128);
+    }
+
+    #[test]
+    fn secret_variable_names() {
+        for n in [
+            "password",
+            "temp_password",
+            "clientSecret",
+            "access_token",
+            "session",
+            "confirmation_code",
+        ] {
+            assert!(is_secret_name(n), "{n}");
+        }
+        assert!(!is_secret_name("username"));
+    }
+}

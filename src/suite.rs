@@ -1,0 +1,181 @@
+//! Loading a set of scenario files and running them concurrently on one target.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::engine::{Failure, FailureKind, Outcome, RunSettings, ScenarioRun, run_scenario};
+use crate::scenario::{Diagnostic, Loader, Scenario, discover};
+use crate::snapshot::{self, SnapshotMode};
+use crate::target::{Target, TargetSpec};
+
+/// Scenarios that loaded, and files that did not.
+pub struct LoadedSuite {
+    pub scenarios: Vec<Scenario>,
+    pub invalid: Vec<Vec<Diagnostic>>,
+}
+
+/// Finds and loads scenario files; `filter` keeps scenarios whose name, path
+/// or tags contain it (case-insensitive). Broken files are collected, not fatal.
+pub fn load(paths: &[PathBuf], filter: Option<&str>) -> Result<LoadedSuite, String> {
+    let files = discover(paths)?;
+    let mut loader = Loader::new();
+    let mut suite = LoadedSuite {
+        scenarios: Vec::new(),
+        invalid: Vec::new(),
+    };
+    let filter = filter.map(str::to_lowercase);
+    for file in files {
+        match loader.load_scenario(&file) {
+            Ok(s) => {
+                let keep = filter.as_ref().is_none_or(|f| {
+                    s.name.to_lowercase().contains(f)
+                        || file.to_string_lossy().to_lowercase().contains(f)
+                        || s.tags.iter().any(|t| t.to_lowercase() == *f)
+                });
+                if keep {
+                    suite.scenarios.push(s);
+                }
+            }
+            Err(diags) => suite.invalid.push(diags),
+        }
+    }
+    Ok(suite)
+}
+
+/// How to run a suite.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub jobs: usize,
+    pub snapshots: SnapshotMode,
+    pub snapshot_dir: PathBuf,
+    pub run_id: String,
+}
+
+/// A fresh run id: short, unique enough, valid in pool names.
+pub fn new_run_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..8].to_string()
+}
+
+/// Runs every scenario on `target`, at most `jobs` at once, calling
+/// `on_done` as each finishes (in completion order). Returns runs in suite order.
+pub async fn run(
+    scenarios: Vec<Scenario>,
+    target: Arc<Target>,
+    options: &RunOptions,
+    mut on_done: impl FnMut(&ScenarioRun),
+) -> Vec<ScenarioRun> {
+    let limit = Arc::new(Semaphore::new(options.jobs.max(1)));
+    let mut set = JoinSet::new();
+    let count = scenarios.len();
+    for (index, scenario) in scenarios.into_iter().enumerate() {
+        let (limit, target, options) = (limit.clone(), target.clone(), options.clone());
+        set.spawn(async move {
+            let _permit = limit.acquire_owned().await.ok();
+            (index, run_one(&scenario, &target, &options).await)
+        });
+    }
+    let mut runs: Vec<Option<ScenarioRun>> = (0..count).map(|_| None).collect();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok((index, run)) => {
+                on_done(&run);
+                runs[index] = Some(run);
+            }
+            Err(e) => eprintln!("internal error: a scenario task failed: {e}"),
+        }
+    }
+    runs.into_iter().flatten().collect()
+}
+
+/// Runs one scenario, then checks its snapshot.
+pub async fn run_one(scenario: &Scenario, target: &Target, options: &RunOptions) -> ScenarioRun {
+    let spec = target.spec();
+    let settings = RunSettings {
+        target: spec.name().to_string(),
+        run_id: options.run_id.clone(),
+    };
+    let conn = match target.connect().await {
+        Ok(c) => c,
+        Err(e) => {
+            return ScenarioRun {
+                name: scenario.name.clone(),
+                file: scenario.source.path.clone(),
+                outcome: Outcome::Failed(Failure {
+                    kind: FailureKind::Target,
+                    step: "connect".into(),
+                    location: scenario.source.path.display().to_string(),
+                    called_from: Vec::new(),
+                    message: e.to_string(),
+                    details: Vec::new(),
+                    hint: None,
+                    request: None,
+                    response: None,
+                }),
+                elapsed: Default::default(),
+                transcript: serde_json::Value::Null,
+                skipped_steps: Vec::new(),
+                warnings: Vec::new(),
+            };
+        }
+    };
+    let mut run = run_scenario(scenario, &conn, &settings).await;
+    drop(conn);
+    if matches!(run.outcome, Outcome::Passed) {
+        let mode = options.snapshots;
+        let suffix = match spec {
+            TargetSpec::Stub { .. } => None,
+            other => Some(other.name().to_string()),
+        };
+        let (dir, file, name) = (
+            options.snapshot_dir.clone(),
+            scenario.source.path.clone(),
+            scenario.name.clone(),
+        );
+        let transcript = run.transcript.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            let snap = snapshot::snapshot_name(&file);
+            snapshot::check(
+                &dir,
+                &snap,
+                suffix.as_deref(),
+                &file,
+                &name,
+                &transcript,
+                mode,
+            )
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("snapshot check failed: {e}")));
+        if let Err(message) = checked {
+            run.outcome = Outcome::Failed(Failure {
+                kind: FailureKind::Mismatch,
+                step: "snapshot".into(),
+                location: scenario.source.path.display().to_string(),
+                called_from: Vec::new(),
+                message,
+                details: Vec::new(),
+                hint: None,
+                request: None,
+                response: None,
+            });
+        }
+    }
+    run
+}
+
+/// The default snapshot mode for a target: the stub is the reference and is
+/// always checked; other targets are compared only when asked.
+pub fn default_snapshot_mode(spec: &TargetSpec) -> SnapshotMode {
+    match spec {
+        TargetSpec::Stub { .. } => SnapshotMode::Check,
+        _ => SnapshotMode::Off,
+    }
+}
+
+/// The folder holding snapshots, next to `scenarios/`.
+pub fn default_snapshot_dir(root: &Path) -> PathBuf {
+    root.join("snapshots")
+}

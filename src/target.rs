@@ -1,0 +1,205 @@
+//! Where scenarios run: the built-in stub (default), real AWS, or any
+//! Cognito-compatible endpoint (an emulator someone already runs).
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::stub::{Outbox, Stub, StubOptions};
+use crate::template::{CodeSource, NoCodes};
+use crate::wire::{WireClient, WireConfig, WireError, WireKind};
+
+/// A target as named on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetSpec {
+    /// A fresh in-process stub per scenario.
+    Stub { real_clock: bool },
+    /// Real AWS through the standard configuration chain.
+    Aws {
+        profile: Option<String>,
+        region: Option<String>,
+    },
+    /// Any endpoint speaking cognito-idp (moto, cognito-local, …).
+    Endpoint { url: String },
+}
+
+impl TargetSpec {
+    /// The name scenarios use in `only:` / `skip:`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TargetSpec::Stub { .. } => "stub",
+            TargetSpec::Aws { .. } => "aws",
+            TargetSpec::Endpoint { .. } => "endpoint",
+        }
+    }
+}
+
+impl fmt::Display for TargetSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetSpec::Endpoint { url } => write!(f, "endpoint={url}"),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+impl FromStr for TargetSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "stub" => Ok(TargetSpec::Stub { real_clock: false }),
+            "aws" => Ok(TargetSpec::Aws {
+                profile: None,
+                region: None,
+            }),
+            _ => match s.strip_prefix("endpoint=") {
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                    Ok(TargetSpec::Endpoint {
+                        url: url.trim_end_matches('/').to_string(),
+                    })
+                }
+                Some(url) => Err(format!(
+                    "`{url}` is not an http(s) URL (e.g. endpoint=http://127.0.0.1:5000)"
+                )),
+                None => Err(format!(
+                    "unknown target `{s}`: use stub, aws or endpoint=URL"
+                )),
+            },
+        }
+    }
+}
+
+/// Failure to reach or set up a target.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("could not start the stub: {0}")]
+    Stub(String),
+    #[error("{0}")]
+    Wire(#[from] WireError),
+}
+
+/// An opened target, shared by all scenarios of a run.
+pub struct Target {
+    spec: TargetSpec,
+    /// One client for AWS and endpoints; the stub gets one per scenario.
+    shared: Option<WireClient>,
+}
+
+/// What one scenario talks to.
+pub struct Connection {
+    pub wire: WireClient,
+    pub clock: Clock,
+    pub codes: Arc<dyn CodeSource>,
+    /// Keeps a per-scenario stub alive for as long as the scenario runs.
+    _stub: Option<Stub>,
+}
+
+impl Target {
+    /// Prepares a target (for AWS: loads configuration and credentials once).
+    pub async fn open(spec: TargetSpec) -> Result<Target, TargetError> {
+        let shared = match &spec {
+            TargetSpec::Stub { .. } => None,
+            TargetSpec::Aws { profile, region } => Some(
+                WireClient::new(&WireConfig {
+                    endpoint: None,
+                    region: region.clone(),
+                    profile: profile.clone(),
+                    kind: WireKind::Aws,
+                })
+                .await?,
+            ),
+            TargetSpec::Endpoint { url } => Some(
+                WireClient::new(&WireConfig {
+                    endpoint: Some(url.clone()),
+                    region: None,
+                    profile: None,
+                    kind: WireKind::Local,
+                })
+                .await?,
+            ),
+        };
+        Ok(Target { spec, shared })
+    }
+
+    /// The target as given.
+    pub fn spec(&self) -> &TargetSpec {
+        &self.spec
+    }
+
+    /// A connection for one scenario. The stub gets a fresh instance (own
+    /// state, own virtual clock) so scenarios cannot disturb each other.
+    pub async fn connect(&self) -> Result<Connection, TargetError> {
+        if let Some(wire) = &self.shared {
+            return Ok(Connection {
+                wire: wire.clone(),
+                clock: Clock::real(),
+                codes: Arc::new(NoCodes(self.spec.to_string())),
+                _stub: None,
+            });
+        }
+        let TargetSpec::Stub { real_clock } = self.spec else {
+            unreachable!("only the stub has no shared client")
+        };
+        let clock = if real_clock {
+            Clock::real()
+        } else {
+            Clock::virtual_now()
+        };
+        let stub = Stub::start(StubOptions {
+            clock: clock.clone(),
+            ..StubOptions::default()
+        })
+        .await
+        .map_err(|e| TargetError::Stub(e.to_string()))?;
+        let wire = WireClient::new(&WireConfig {
+            endpoint: Some(stub.endpoint()),
+            region: None,
+            profile: None,
+            kind: WireKind::Local,
+        })
+        .await?;
+        Ok(Connection {
+            wire,
+            clock,
+            codes: Arc::new(StubCodes(stub.outbox())),
+            _stub: Some(stub),
+        })
+    }
+}
+
+/// Confirmation codes from the stub's outbox.
+struct StubCodes(Outbox);
+
+impl CodeSource for StubCodes {
+    fn latest_code(&self, pool_id: &str, username: &str) -> Result<Option<String>, String> {
+        Ok(self.0.latest_code(pool_id, username))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_target_names() {
+        assert_eq!("stub".parse::<TargetSpec>().unwrap().name(), "stub");
+        assert_eq!("aws".parse::<TargetSpec>().unwrap().name(), "aws");
+        assert_eq!(
+            "endpoint=http://127.0.0.1:5000/"
+                .parse::<TargetSpec>()
+                .unwrap(),
+            TargetSpec::Endpoint {
+                url: "http://127.0.0.1:5000".into()
+            }
+        );
+        assert!("endpoint=localhost:5000".parse::<TargetSpec>().is_err());
+        assert!(
+            "moto2"
+                .parse::<TargetSpec>()
+                .unwrap_err()
+                .contains("unknown target")
+        );
+    }
+}
