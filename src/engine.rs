@@ -140,6 +140,8 @@ struct Runner<'a> {
     /// Refresh token → the username it was issued for (for SECRET_HASH on refresh).
     refresh_users: HashMap<String, String>,
     created_pool: Option<String>,
+    /// Variables saved so far (a flow's saves outlive its parameters).
+    saved: Vec<String>,
     settings: &'a RunSettings,
 }
 
@@ -161,6 +163,7 @@ impl<'a> Runner<'a> {
             skipped: Vec::new(),
             refresh_users: HashMap::new(),
             created_pool: None,
+            saved: Vec::new(),
             settings,
         }
     }
@@ -462,7 +465,7 @@ impl<'a> Runner<'a> {
             bound.push((param.name.clone(), value));
         }
         // Parameters shadow variables of the same name for the flow's duration;
-        // values the flow saves stay visible afterwards.
+        // values the flow saves stay visible afterwards, even under a parameter's name.
         let mut shadowed = Vec::new();
         for (name, value) in bound {
             let kind = if is_secret_name(&name) {
@@ -475,8 +478,13 @@ impl<'a> Runner<'a> {
         }
         let mut inner_trail = trail.to_vec();
         inner_trail.push(here);
+        let saved_before = self.saved.len();
         let result = self.run_steps(&flow_use.flow.steps, &inner_trail).await;
-        for (name, previous) in shadowed {
+        let saved_inside: Vec<String> = self.saved[saved_before..].to_vec();
+        for (name, previous) in shadowed
+            .into_iter()
+            .filter(|(n, _)| !saved_inside.contains(n))
+        {
             match previous {
                 Some(v) => self.vars.insert(name, v),
                 None => self.vars.remove(&name),
@@ -532,6 +540,11 @@ impl<'a> Runner<'a> {
                 return Err(f);
             }
         };
+        if let Some(recorder) = &self.conn.recorder {
+            let raw =
+                json!({ "operation": call.operation, "request": body, "response": response.body });
+            recorder.lock().unwrap_or_else(|e| e.into_inner()).push(raw);
+        }
         self.remember_refresh_user(&response.body);
         let shown = self.normalizer.normalize(&response.body);
         let mut entry = Map::new();
@@ -608,6 +621,7 @@ impl<'a> Runner<'a> {
             match save.path.resolve(&response.body) {
                 Some(v) => {
                     self.vars.insert(save.var.clone(), v);
+                    self.saved.push(save.var.clone());
                 }
                 None => {
                     let mut f = failure(

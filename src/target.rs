@@ -92,6 +92,9 @@ pub struct Connection {
     pub wire: WireClient,
     pub clock: Clock,
     pub codes: Arc<dyn CodeSource>,
+    /// When set, the engine appends every raw request and response here
+    /// (tests use it to prove that no secret reaches output).
+    pub recorder: Option<Recorder>,
     /// Keeps a per-scenario stub alive for as long as the scenario runs.
     _stub: Option<Stub>,
 }
@@ -136,6 +139,7 @@ impl Target {
                 wire: wire.clone(),
                 clock: Clock::real(),
                 codes: Arc::new(NoCodes(self.spec.to_string())),
+                recorder: None,
                 _stub: None,
             });
         }
@@ -164,10 +168,14 @@ impl Target {
             wire,
             clock,
             codes: Arc::new(StubCodes(stub.outbox())),
+            recorder: None,
             _stub: Some(stub),
         })
     }
 }
+
+/// Raw traffic of a connection: `{operation, request, response}` objects.
+pub type Recorder = Arc<std::sync::Mutex<Vec<serde_json::Value>>>;
 
 /// Confirmation codes from the stub's outbox.
 struct StubCodes(Outbox);

@@ -101,9 +101,23 @@ impl HelperState {
 
     fn totp(&self, secret: &str, kwargs: Kwargs) -> Result<String, MjError> {
         let offset: Option<i64> = kwargs.get("offset")?;
+        let reuse: Option<bool> = kwargs.get("reuse")?;
         kwargs.assert_all_used()?;
         let step = totp::step_of(self.clock.now_secs());
         let fail = |e: totp::TotpError| MjError::new(ErrorKind::InvalidOperation, e.to_string());
+        if reuse == Some(true) {
+            // The code handed out last for this secret, again: for "a code works only once" tests.
+            let last = lock(&self.totp_ledger)
+                .get(&totp::normalize_secret(secret))
+                .copied();
+            let last = last.ok_or_else(|| {
+                MjError::new(
+                    ErrorKind::InvalidOperation,
+                    "totp(secret, reuse=true) needs an earlier totp(secret) to reuse",
+                )
+            })?;
+            return totp::code_for_step(secret, last).map_err(fail);
+        }
         if let Some(offset) = offset.filter(|o| *o != 0) {
             // A deliberately stale or future code, for negative tests: not recorded.
             let step = step.checked_add_signed(offset).unwrap_or(0);

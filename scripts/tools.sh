@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the pinned third-party tools the tests need into .tools/ (owned by
+# the project, ignored by git) and prints where they are. Idempotent and safe
+# to call from several test processes at once.
+#
+#   scripts/tools.sh python   -> path of a Python with moto[server] and boto3
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools="$root/.tools"
+mkdir -p "$tools"
+exec 9>"$tools/.lock"
+flock 9
+
+case "${1:-}" in
+  python)
+    venv="$tools/python"
+    req="$root/scripts/requirements-python.txt"
+    stamp="$venv/.installed-$(sha256sum "$req" | cut -c1-16)"
+    if [ ! -f "$stamp" ]; then
+      rm -rf "$venv"
+      python3 -m venv "$venv" >&2
+      "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req" >&2
+      touch "$stamp"
+    fi
+    echo "$venv/bin/python"
+    ;;
+  *)
+    echo "usage: $0 python" >&2
+    exit 64
+    ;;
+esac

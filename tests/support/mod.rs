@@ -1,0 +1,113 @@
+//! Shared test support: the project's pinned tools and real emulator processes.
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The crate's root folder.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A Python with moto[server] and boto3, installed by `scripts/tools.sh` on first use.
+pub fn python() -> PathBuf {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON
+        .get_or_init(|| {
+            let out = Command::new(root().join("scripts/tools.sh"))
+                .arg("python")
+                .stderr(Stdio::inherit())
+                .output()
+                .expect("run scripts/tools.sh");
+            assert!(out.status.success(), "scripts/tools.sh python failed");
+            PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+        })
+        .clone()
+}
+
+/// A free port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Answers whether `GET path` on 127.0.0.1:port returns 200.
+pub fn http_ok(port: u16, path: &str) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 16];
+    matches!(s.read(&mut buf), Ok(n) if n >= 12 && &buf[9..12] == b"200")
+}
+
+/// A child process killed when dropped, so no emulator outlives its test.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+}
+
+impl Server {
+    /// The base URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Waits until `GET ready_path` answers 200.
+    fn wait_ready(mut self, ready_path: &str, what: &str) -> Server {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if http_ok(self.port, ready_path) {
+                return self;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("{what} exited before it was ready: {status}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{what} did not become ready on port {}", self.port);
+    }
+
+    /// Starts a real moto server (pinned in scripts/requirements-python.txt) on 127.0.0.1.
+    pub fn moto() -> Server {
+        let python = python();
+        let moto_server = python.with_file_name("moto_server");
+        let port = free_port();
+        let child = Command::new(moto_server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        Server { child, port }.wait_ready("/moto-api/", "moto_server")
+    }
+
+    /// Starts `cognito-scenarios stub --port N` (the standalone stub, real clock).
+    pub fn standalone_stub() -> Server {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_cognito-scenarios"))
+            .args(["stub", "--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the standalone stub");
+        Server { child, port }.wait_ready("/health", "the standalone stub")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
