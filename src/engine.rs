@@ -300,7 +300,12 @@ impl<'a> Runner<'a> {
 
     /// A fixture call: must succeed.
     async fn fixture_call(&mut self, op: &str, body: Value, span: Span) -> Result<Value, Failure> {
-        match self.conn.wire.call(op, &body).await {
+        let answer = self.conn.wire.call(op, &body).await;
+        if let (Some(recorder), Ok(response)) = (&self.conn.recorder, &answer) {
+            let raw = json!({ "operation": op, "request": body, "response": response.body });
+            recorder.lock().unwrap_or_else(|e| e.into_inner()).push(raw);
+        }
+        match answer {
             Ok(WireResponse {
                 error: None, body, ..
             }) => Ok(body),

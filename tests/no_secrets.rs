@@ -1,0 +1,82 @@
+//! No password, token, session, TOTP secret, code or client secret seen on
+//! the wire may appear in a snapshot or a report. The raw traffic of every
+//! bundled scenario (and of a scenario that fails on purpose right after
+//! receiving tokens) is recorded and every secret value in it is searched for
+//! in what the user sees.
+
+mod support;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use cognito_scenarios::engine::{Outcome, RunSettings, run_scenario};
+use cognito_scenarios::report;
+use cognito_scenarios::suite;
+use cognito_scenarios::target::{Target, TargetSpec};
+use serde_json::Value;
+
+const SECRET_KEYS: &[&str] = &[
+    "Password", "PASSWORD", "NEW_PASSWORD", "TemporaryPassword", "PreviousPassword", "ProposedPassword",
+    "Session", "AccessToken", "IdToken", "RefreshToken", "Token", "SecretCode", "ClientSecret",
+    "SECRET_HASH", "SecretHash", "UserCode", "SOFTWARE_TOKEN_MFA_CODE", "ConfirmationCode",
+];
+
+fn collect(value: &Value, key: Option<&str>, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) if key.is_some_and(|k| SECRET_KEYS.contains(&k)) && !s.is_empty() => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| collect(v, key, out)),
+        Value::Object(map) => map.iter().for_each(|(k, v)| collect(v, Some(k), out)),
+        _ => {}
+    }
+}
+
+/// A secret "appears" when its JSON string form (quoted) or, for long values, any occurrence is found.
+fn leaks<'a>(secrets: &'a [String], shown: &str) -> Vec<&'a str> {
+    secrets
+        .iter()
+        .filter(|s| if s.len() >= 8 { shown.contains(s.as_str()) } else { shown.contains(&format!("\"{s}\"")) || shown.contains(&format!(": {s}\n")) })
+        .map(String::as_str)
+        .collect()
+}
+
+#[test]
+fn no_secret_reaches_snapshots_or_reports() {
+    std::env::set_current_dir(support::root()).unwrap();
+    let paths = [PathBuf::from("scenarios"), PathBuf::from("tests/fixtures/leaky")];
+    let loaded = suite::load(&paths, None).unwrap();
+    assert!(loaded.invalid.is_empty());
+    assert!(loaded.scenarios.len() >= 10, "expected the bundled scenarios");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut failures_seen = 0;
+    let mut secrets_seen = 0;
+    runtime.block_on(async {
+        let target = Target::open(TargetSpec::Stub { real_clock: false }).await.unwrap();
+        for scenario in &loaded.scenarios {
+            let mut conn = target.connect().await.unwrap();
+            let recorder = Arc::new(Mutex::new(Vec::new()));
+            conn.recorder = Some(recorder.clone());
+            let settings = RunSettings { target: "stub".into(), run_id: "t1".into() };
+            let run = run_scenario(scenario, &conn, &settings).await;
+            if matches!(run.outcome, Outcome::Failed(_)) {
+                failures_seen += 1;
+            }
+            let mut secrets = Vec::new();
+            for exchange in recorder.lock().unwrap().iter() {
+                collect(exchange, None, &mut secrets);
+            }
+            secrets_seen += secrets.len();
+            let snapshot = serde_yaml_like(&run.transcript);
+            let shown = format!("{snapshot}\n{}", report::scenario_result(&run));
+            let leaked = leaks(&secrets, &shown);
+            assert!(leaked.is_empty(), "{}: secrets shown: {leaked:?}\n{shown}", scenario.name);
+        }
+    });
+    assert!(secrets_seen > 50, "the scenarios should have exchanged many secrets, saw {secrets_seen}");
+    assert!(failures_seen >= 1, "the deliberately failing scenario must fail (its report is part of the check)");
+}
+
+/// The snapshot as insta would write it is YAML of the same values; searching
+/// the JSON text finds the same strings.
+fn serde_yaml_like(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap()
+}
