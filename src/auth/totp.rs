@@ -75,7 +75,11 @@ mod tests {
             (1234567890, "89005924"),
             (2000000000, "69279037"),
         ] {
-            assert_eq!(code_for_step(RFC_SECRET, step_of(t)).unwrap(), &eight[2..], "t={t}");
+            assert_eq!(
+                code_for_step(RFC_SECRET, step_of(t)).unwrap(),
+                &eight[2..],
+                "t={t}"
+            );
         }
     }
 
@@ -94,7 +98,10 @@ mod tests {
         let now = 1_000_000_000;
         let prev = code_for_step(RFC_SECRET, step_of(now) - 1).unwrap();
         let stale = code_for_step(RFC_SECRET, step_of(now) - 2).unwrap();
-        assert_eq!(matching_step(RFC_SECRET, &prev, now, 1).unwrap(), Some(step_of(now) - 1));
+        assert_eq!(
+            matching_step(RFC_SECRET, &prev, now, 1).unwrap(),
+            Some(step_of(now) - 1)
+        );
         assert_eq!(matching_step(RFC_SECRET, &prev, now, 0).unwrap(), None);
         assert_eq!(matching_step(RFC_SECRET, &stale, now, 1).unwrap(), None);
     }
