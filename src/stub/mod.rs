@@ -12,6 +12,66 @@
 //! `pools` (pools and app clients), `users`, `auth` (flows, challenges,
 //! sessions), `mfa`, `tokens` (JWTs, JWKS), `outbox` (delivered codes),
 //! `password` (policy).
+//!
+//! # Choices where AWS's behaviour is not documented
+//! - Every modelled error is sent with status 400 (observed on the wire for
+//!   NotAuthorizedException and UserNotFoundException although the model says
+//!   403/404); `MissingAuthenticationTokenException` is 403 (AWS common
+//!   errors); an internal failure is `InternalErrorException` 500.
+//! - A member of the wrong JSON type is `SerializationException` with Coral's
+//!   wording ("Start of structure or map found where not expected.",
+//!   "… can not be converted to an String"), as Cognito answers it; a missing
+//!   required member is `InvalidParameterException` "1 validation error
+//!   detected: Value null at 'userPoolId' …".
+//! - Unknown or missing `X-Amz-Target`, and a content type other than
+//!   `application/x-amz-json-1.x`, are `UnknownOperationException` (400). An
+//!   empty body counts as `{}`. A real cognito-idp operation the stub lacks is
+//!   `NotSupportedByStubException`, naming it.
+//! - Admin (non-public) operations only need an `Authorization:
+//!   AWS4-HMAC-SHA256 …` header; the signature is not verified.
+//! - Sessions are `AYABe` + 512 random base64url characters, bound to pool,
+//!   client, user and expected challenge. Any answer that reaches the session
+//!   spends it, right or wrong (AWS reports "session can only be used once"
+//!   on a retry after a wrong MFA code); malformed requests (missing
+//!   NEW_PASSWORD, a password the policy refuses) do not. Unknown sessions,
+//!   another user's or another client's session, or a session answering a
+//!   different challenge: NotAuthorizedException "Invalid session for the
+//!   user.". AssociateSoftwareToken and VerifySoftwareToken with a Session
+//!   spend it and return a fresh one (full AuthSessionValidity).
+//! - MFA_SETUP answered before VerifySoftwareToken succeeded: "Invalid
+//!   session for the user.". VerifySoftwareToken with a Session (MFA_SETUP)
+//!   enables TOTP and makes it preferred; with an access token it only
+//!   verifies the secret (SetUserMFAPreference enables it). With MFA ON a
+//!   verified secret is used even if not enabled. FRIENDLY_DEVICE_NAME is
+//!   the FriendlyDeviceName given to VerifySoftwareToken, else "TOTP device".
+//! - A TOTP pool needs SetUserPoolMfaConfig (SoftwareTokenMfaConfiguration
+//!   Enabled), as on AWS: CreateUserPool with MfaConfiguration ON/OPTIONAL
+//!   and no SMS setup is refused with AWS's message.
+//! - Sign-up codes: sent only when the pool auto-verifies a channel the user
+//!   has (phone before email when both); otherwise no code, no
+//!   CodeDeliveryDetails, and ResendConfirmationCode answers "Cannot resend
+//!   codes. Auto verification not turned on." (confirm with
+//!   AdminConfirmSignUp). Codes are 6 digits, valid 24 h, only the latest
+//!   is valid. Forgot-password codes go to the first *verified* channel
+//!   (AccountRecoverySetting order; phone then email by default).
+//! - Password policy failures are checked in the order length, lowercase,
+//!   uppercase, numbers, symbols; SignUp says "Password did not conform with
+//!   policy: …", every other operation "Password does not conform to policy: …".
+//! - SignUp checks the policy before the username's existence.
+//! - Refresh tokens are opaque random strings (not JWEs), stored in the
+//!   stub. RevokeToken takes only refresh tokens (JWTs:
+//!   UnsupportedTokenTypeException); an unknown token succeeds (RFC 7009);
+//!   a wrong ClientSecret is UnauthorizedException. Wrong SECRET_HASH on
+//!   refresh: "SecretHash does not match for the client: <id>".
+//! - AdminDisableUser revokes the user's tokens (API reference); a deleted
+//!   user's access token gets UserNotFoundException.
+//! - Both signing keys (2048-bit, one for access, one for ID tokens) are
+//!   shared by every pool and stub in the process.
+//! - ListUsers filters are case-sensitive; `status` is "Enabled"/"Disabled";
+//!   PaginationToken is opaque.
+//! - ForgotPassword / ResendConfirmationCode for an unknown user with
+//!   PreventUserExistenceErrors ENABLED return simulated EMAIL delivery
+//!   details; ConfirmSignUp / ConfirmForgotPassword return CodeMismatchException.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard};

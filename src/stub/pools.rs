@@ -594,7 +594,7 @@ pub fn create_user_pool_client(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
     let refresh = p.opt_i64("RefreshTokenValidity")?;
     let secs = |v: Option<i64>, unit: &str, default: u64| -> u64 {
         match v {
-            Some(v) if v > 0 => v as u64 * unit_secs(unit),
+            Some(v) if v > 0 => (v as u64).saturating_mul(unit_secs(unit)),
             _ => default,
         }
     };

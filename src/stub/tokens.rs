@@ -147,6 +147,19 @@ pub fn authentication_result(
             (o.to_string(), None, origin.auth_time)
         }
         None => {
+            // Forget sign-ins whose refresh token ran out long ago (bounded memory).
+            let stale: Vec<String> = ctx
+                .state
+                .origins
+                .iter()
+                .filter(|(_, o)| o.refresh_expires_ms.saturating_add(86_400_000) < now_ms)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in stale {
+                if let Some(o) = ctx.state.origins.remove(&k) {
+                    ctx.state.refresh_tokens.remove(&o.refresh_token);
+                }
+            }
             let pool = ctx.state.pool(pool_id)?;
             let client = pool.client(client_id)?;
             let jti = uuid::Uuid::new_v4().to_string();
