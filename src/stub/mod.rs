@@ -367,6 +367,7 @@ fn dispatch(ctx: &mut Ctx, op: &str, p: &Params) -> ApiResult<Value> {
         "GetUserPoolMfaConfig" => pools::get_user_pool_mfa_config(ctx, p),
         "CreateUserPoolClient" => pools::create_user_pool_client(ctx, p),
         "DescribeUserPoolClient" => pools::describe_user_pool_client(ctx, p),
+        "UpdateUserPoolClient" => pools::update_user_pool_client(ctx, p),
         "DeleteUserPoolClient" => pools::delete_user_pool_client(ctx, p),
         "ListUserPoolClients" => pools::list_user_pool_clients(ctx, p),
         // Users.
@@ -383,6 +384,8 @@ fn dispatch(ctx: &mut Ctx, op: &str, p: &Params) -> ApiResult<Value> {
         "AdminSetUserPassword" => users::admin_set_user_password(ctx, p),
         "AdminResetUserPassword" => users::admin_reset_user_password(ctx, p),
         "AdminUpdateUserAttributes" => users::admin_update_user_attributes(ctx, p),
+        "AdminDeleteUserAttributes" => users::admin_delete_user_attributes(ctx, p),
+        "DeleteUserAttributes" => users::delete_user_attributes(ctx, p),
         "UpdateUserAttributes" => users::update_user_attributes(ctx, p),
         "GetUserAttributeVerificationCode" => users::get_user_attribute_verification_code(ctx, p),
         "VerifyUserAttribute" => users::verify_user_attribute(ctx, p),

@@ -547,8 +547,34 @@ fn unit_secs(unit: &str) -> u64 {
 /// CreateUserPoolClient.
 pub fn create_user_pool_client(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
     p.require(&["UserPoolId", "ClientName"])?;
+    write_client(ctx, p, None)
+}
+
+/// UpdateUserPoolClient (settings not given return to their defaults, as AWS documents;
+/// the id, secret and creation date stay).
+pub fn update_user_pool_client(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
+    p.require(&["UserPoolId", "ClientId"])?;
+    let client_id = p.str("ClientId")?;
+    let existing = ctx.state.pool(p.str("UserPoolId")?)?.client(client_id)?;
+    let kept = (
+        existing.id.clone(),
+        existing.name.clone(),
+        existing.secret.clone(),
+        existing.description.get("CreationDate").cloned(),
+    );
+    write_client(ctx, p, Some(kept))
+}
+
+type KeptClient = (String, String, Option<String>, Option<Value>);
+
+fn write_client(ctx: &mut Ctx, p: &Params, kept: Option<KeptClient>) -> ApiResult<Value> {
     let pool_id = p.str("UserPoolId")?;
-    let name = p.str("ClientName")?;
+    let name = match (&kept, p.opt_str("ClientName")?) {
+        (_, Some(n)) => n.to_string(),
+        (Some((_, n, _, _)), None) => n.clone(),
+        (None, None) => p.str("ClientName")?.to_string(),
+    };
+    let name = name.as_str();
     if name.is_empty() || name.chars().count() > 128 {
         return Err(validation_error(&[format!(
             "Value '{name}' at 'clientName' failed to satisfy constraint: Member must have length between 1 and 128"
@@ -630,8 +656,14 @@ pub fn create_user_pool_client(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
     let revocation = p.opt_bool("EnableTokenRevocation")?.unwrap_or(true);
     let now = ctx.clock.now_millis();
     let pool = ctx.state.pool_mut(pool_id)?;
-    let id = new_client_id();
-    let secret = generate_secret.then(new_client_secret);
+    let (id, secret, created) = match kept {
+        Some((id, _, secret, created)) => (id, secret, created),
+        None => (
+            new_client_id(),
+            generate_secret.then(new_client_secret),
+            None,
+        ),
+    };
 
     let mut d = Map::new();
     d.insert("UserPoolId".into(), json!(pool_id));
@@ -641,7 +673,10 @@ pub fn create_user_pool_client(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
         d.insert("ClientSecret".into(), json!(s));
     }
     d.insert("LastModifiedDate".into(), epoch_json(now));
-    d.insert("CreationDate".into(), epoch_json(now));
+    d.insert(
+        "CreationDate".into(),
+        created.unwrap_or_else(|| epoch_json(now)),
+    );
     d.insert(
         "RefreshTokenValidity".into(),
         json!(refresh_secs / unit_secs(refresh_unit)),

@@ -1559,3 +1559,111 @@ fn tokens_verify_with_the_jwks() {
     );
     assert_eq!(routed.json(), jwks.json());
 }
+
+#[test]
+fn update_client_and_delete_attributes() {
+    let t = T::new();
+    let pool = t.pool(json!({}));
+    let (client, secret) = t.client(&pool, json!({"GenerateSecret": true}));
+    let u = t.ok(
+        "UpdateUserPoolClient",
+        json!({"UserPoolId": pool, "ClientId": client, "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"], "AuthSessionValidity": 5}),
+    )["UserPoolClient"]
+        .clone();
+    assert_eq!(u["ClientId"], client.as_str());
+    assert_eq!(u["ClientSecret"].as_str(), secret.as_deref());
+    assert_eq!(u["ClientName"], "app");
+    assert_eq!(u["AuthSessionValidity"], 5);
+    let d = t.ok(
+        "DescribeUserPoolClient",
+        json!({"UserPoolId": pool, "ClientId": client}),
+    );
+    assert_eq!(d["UserPoolClient"], u);
+    t.confirmed_user(&pool, "del", PW);
+    t.ok(
+        "AdminUpdateUserAttributes",
+        json!({"UserPoolId": pool, "Username": "del", "UserAttributes": [{"Name": "nickname", "Value": "D"}]}),
+    );
+    t.ok(
+        "AdminDeleteUserAttributes",
+        json!({"UserPoolId": pool, "Username": "del", "UserAttributeNames": ["nickname", "email"]}),
+    );
+    let names: Vec<String> = t.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "del"}),
+    )["UserAttributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["Name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["sub"]);
+    let (code, _) = t.err(
+        "AdminDeleteUserAttributes",
+        json!({"UserPoolId": pool, "Username": "del", "UserAttributeNames": ["sub"]}),
+    );
+    assert_eq!(code, "InvalidParameterException");
+}
+
+#[test]
+fn select_mfa_type_and_sms_mfa() {
+    let t = T::new();
+    let pool = t.pool(json!({}));
+    t.ok(
+        "SetUserPoolMfaConfig",
+        json!({"UserPoolId": pool, "MfaConfiguration": "OPTIONAL",
+               "SmsMfaConfiguration": {"SmsAuthenticationMessage": "{####}", "SmsConfiguration": {"SnsCallerArn": "arn:aws:iam::123456789012:role/sns"}},
+               "SoftwareTokenMfaConfiguration": {"Enabled": true}}),
+    );
+    let client = t.password_client(&pool);
+    t.confirmed_user(&pool, "two", PW);
+    t.ok(
+        "AdminUpdateUserAttributes",
+        json!({"UserPoolId": pool, "Username": "two", "UserAttributes": [{"Name": "phone_number", "Value": "+12065551234"}]}),
+    );
+    let access = t.sign_in(&client, "two", PW)["AuthenticationResult"]["AccessToken"].clone();
+    let secret = t.ok("AssociateSoftwareToken", json!({"AccessToken": access}))["SecretCode"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.ok(
+        "VerifySoftwareToken",
+        json!({"AccessToken": access, "UserCode": code_at(&t, &secret, 0)}),
+    );
+    t.ok(
+        "AdminSetUserMFAPreference",
+        json!({"UserPoolId": pool, "Username": "two", "SoftwareTokenMfaSettings": {"Enabled": true}, "SMSMfaSettings": {"Enabled": true}}),
+    );
+    let c = t.sign_in(&client, "two", PW);
+    assert_eq!(c["ChallengeName"], "SELECT_MFA_TYPE");
+    assert_eq!(
+        c["ChallengeParameters"]["MFAS_CAN_CHOOSE"],
+        "[\"SMS_MFA\",\"SOFTWARE_TOKEN_MFA\"]"
+    );
+    let sms = t.ok(
+        "RespondToAuthChallenge",
+        json!({"ClientId": client, "ChallengeName": "SELECT_MFA_TYPE", "Session": c["Session"],
+               "ChallengeResponses": {"USERNAME": "two", "ANSWER": "SMS_MFA"}}),
+    );
+    assert_eq!(sms["ChallengeName"], "SMS_MFA");
+    assert_eq!(
+        sms["ChallengeParameters"]["CODE_DELIVERY_DESTINATION"],
+        "+*******1234"
+    );
+    let code = t.svc.outbox().latest_code(&pool, "two").unwrap();
+    let done = t.ok(
+        "RespondToAuthChallenge",
+        json!({"ClientId": client, "ChallengeName": "SMS_MFA", "Session": sms["Session"],
+               "ChallengeResponses": {"USERNAME": "two", "SMS_MFA_CODE": code}}),
+    );
+    assert!(done["AuthenticationResult"].is_object());
+    // Preferring TOTP skips the choice.
+    t.ok(
+        "AdminSetUserMFAPreference",
+        json!({"UserPoolId": pool, "Username": "two", "SoftwareTokenMfaSettings": {"Enabled": true, "PreferredMfa": true}}),
+    );
+    assert_eq!(
+        t.sign_in(&client, "two", PW)["ChallengeName"],
+        "SOFTWARE_TOKEN_MFA"
+    );
+}

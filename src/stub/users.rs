@@ -879,6 +879,62 @@ pub fn admin_update_user_attributes(ctx: &mut Ctx, p: &Params) -> ApiResult<Valu
     Ok(json!({}))
 }
 
+fn delete_attributes(ctx: &mut Ctx, pool_id: &str, key: &str, names: &[String]) -> ApiResult<()> {
+    let now = ctx.clock.now_millis();
+    let pool = ctx.state.pool_mut(pool_id)?;
+    for n in names {
+        if n == "sub" || pool.required_attributes.iter().any(|r| r == n) {
+            return Err(ApiError::invalid_parameter(format!(
+                "Cannot delete the required or immutable attribute {n}"
+            )));
+        }
+        let known = match n.strip_prefix("custom:") {
+            Some(c) => pool.custom_attributes.iter().any(|x| x == c),
+            None => STANDARD_ATTRIBUTES.iter().any(|(s, _, _)| s == n),
+        };
+        if !known {
+            return Err(ApiError::invalid_parameter(format!(
+                "Attribute does not exist in the schema: {n}"
+            )));
+        }
+    }
+    let user = pool
+        .users
+        .get_mut(key)
+        .ok_or_else(ApiError::user_not_found)?;
+    for n in names {
+        user.remove_attr(n);
+        if n == "email" || n == "phone_number" {
+            user.remove_attr(&format!("{n}_verified"));
+        }
+    }
+    user.modified_ms = now;
+    Ok(())
+}
+
+/// AdminDeleteUserAttributes.
+pub fn admin_delete_user_attributes(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
+    p.require(&["UserPoolId", "Username", "UserAttributeNames"])?;
+    let pool_id = p.str("UserPoolId")?;
+    let names = p.opt_str_list("UserAttributeNames")?.unwrap_or_default();
+    let key = ctx
+        .state
+        .pool(pool_id)?
+        .find_user_key(p.str("Username")?)
+        .ok_or_else(ApiError::user_not_found)?;
+    delete_attributes(ctx, pool_id, &key, &names)?;
+    Ok(json!({}))
+}
+
+/// DeleteUserAttributes (access token).
+pub fn delete_user_attributes(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
+    p.require(&["UserAttributeNames", "AccessToken"])?;
+    let names = p.opt_str_list("UserAttributeNames")?.unwrap_or_default();
+    let (pool_id, key) = token_user(ctx, p.str("AccessToken")?)?;
+    delete_attributes(ctx, &pool_id, &key, &names)?;
+    Ok(json!({}))
+}
+
 /// UpdateUserAttributes (access token).
 pub fn update_user_attributes(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
     p.require(&["UserAttributes", "AccessToken"])?;
