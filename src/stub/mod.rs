@@ -1,45 +1,496 @@
-//! TEMPORARY SHIM until the stub branch lands.
+//! The built-in stub: an honest in-process Cognito on wiremock.
+//!
+//! [`Stub::start`] serves the cognito-idp JSON 1.1 protocol on
+//! `127.0.0.1` (POST `/`) plus each pool's JWKS
+//! (`GET /<poolId>/.well-known/jwks.json`). Behind it is a stateful model of
+//! user pools that checks what Cognito checks and answers with Cognito's
+//! error codes and messages. All time comes from a [`Clock`], virtual by
+//! default, so callers can jump past TOTP windows and session expiry.
+//! [`StubService`] is the same thing without HTTP.
+//!
+//! Files: `protocol` (wire shapes, parameter checks), `state` (model),
+//! `pools` (pools and app clients), `users`, `auth` (flows, challenges,
+//! sessions), `mfa`, `tokens` (JWTs, JWKS), `outbox` (delivered codes),
+//! `password` (policy).
+//!
+//! # Choices where AWS's behaviour is not documented
+//! - Every modelled error is sent with status 400 (observed on the wire for
+//!   NotAuthorizedException and UserNotFoundException although the model says
+//!   403/404); `MissingAuthenticationTokenException` is 403 (AWS common
+//!   errors); an internal failure is `InternalErrorException` 500.
+//! - A member of the wrong JSON type is `SerializationException` with Coral's
+//!   wording ("Start of structure or map found where not expected.",
+//!   "… can not be converted to an String"), as Cognito answers it; a missing
+//!   required member is `InvalidParameterException` "1 validation error
+//!   detected: Value null at 'userPoolId' …".
+//! - Unknown or missing `X-Amz-Target`, and a content type other than
+//!   `application/x-amz-json-1.x`, are `UnknownOperationException` (400). An
+//!   empty body counts as `{}`. A real cognito-idp operation the stub lacks is
+//!   `NotSupportedByStubException`, naming it.
+//! - Admin (non-public) operations only need an `Authorization:
+//!   AWS4-HMAC-SHA256 …` header; the signature is not verified.
+//! - Sessions are `AYABe` + 512 random base64url characters, bound to pool,
+//!   client, user and expected challenge. Any answer that reaches the session
+//!   spends it, right or wrong (AWS reports "session can only be used once"
+//!   on a retry after a wrong MFA code); malformed requests (missing
+//!   NEW_PASSWORD, a password the policy refuses) do not. Unknown sessions,
+//!   another user's or another client's session, or a session answering a
+//!   different challenge: NotAuthorizedException "Invalid session for the
+//!   user.". AssociateSoftwareToken and VerifySoftwareToken with a Session
+//!   spend it and return a fresh one (full AuthSessionValidity).
+//! - MFA_SETUP answered before VerifySoftwareToken succeeded: "Invalid
+//!   session for the user.". VerifySoftwareToken with a Session (MFA_SETUP)
+//!   enables TOTP and makes it preferred; with an access token it only
+//!   verifies the secret (SetUserMFAPreference enables it). With MFA ON a
+//!   verified secret is used even if not enabled. FRIENDLY_DEVICE_NAME is
+//!   the FriendlyDeviceName given to VerifySoftwareToken, else "TOTP device".
+//! - A TOTP pool needs SetUserPoolMfaConfig (SoftwareTokenMfaConfiguration
+//!   Enabled), as on AWS: CreateUserPool with MfaConfiguration ON/OPTIONAL
+//!   and no SMS setup is refused with AWS's message.
+//! - Sign-up codes: sent only when the pool auto-verifies a channel the user
+//!   has (phone before email when both); otherwise no code, no
+//!   CodeDeliveryDetails, and ResendConfirmationCode answers "Cannot resend
+//!   codes. Auto verification not turned on." (confirm with
+//!   AdminConfirmSignUp). Codes are 6 digits, valid 24 h, only the latest
+//!   is valid. Forgot-password codes go to the first *verified* channel
+//!   (AccountRecoverySetting order; phone then email by default).
+//! - Password policy failures are checked in the order length, lowercase,
+//!   uppercase, numbers, symbols; SignUp says "Password did not conform with
+//!   policy: …", every other operation "Password does not conform to policy: …".
+//! - SignUp checks the policy before the username's existence.
+//! - Refresh tokens are opaque random strings (not JWEs), stored in the
+//!   stub. RevokeToken takes only refresh tokens (JWTs:
+//!   UnsupportedTokenTypeException); an unknown token succeeds (RFC 7009);
+//!   a wrong ClientSecret is UnauthorizedException. Wrong SECRET_HASH on
+//!   refresh: "SecretHash does not match for the client: <id>".
+//! - AdminDisableUser revokes the user's tokens (API reference); a deleted
+//!   user's access token gets UserNotFoundException.
+//! - Both signing keys (2048-bit, one for access, one for ID tokens) are
+//!   shared by every pool and stub in the process.
+//! - ListUsers filters are case-sensitive; `status` is "Enabled"/"Disabled";
+//!   PaginationToken is opaque.
+//! - ForgotPassword / ResendConfirmationCode for an unknown user with
+//!   PreventUserExistenceErrors ENABLED return simulated EMAIL delivery
+//!   details; ConfirmSignUp / ConfirmForgotPassword return CodeMismatchException.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{Map, Value};
+use wiremock::http::HeaderMap;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
 use crate::clock::Clock;
+
+mod auth;
+mod mfa;
+mod outbox;
+mod password;
+mod pools;
+pub mod protocol;
+mod state;
+mod tokens;
+mod users;
+
+pub use outbox::{DeliveredMessage, Outbox, Purpose};
+pub use protocol::ApiError;
+
+use protocol::{ApiResult, CONTENT_TYPE, Params, TARGET_PREFIX};
+use state::State;
+use tokens::Keys;
+
+/// How to run a stub.
+#[derive(Clone, Debug)]
 pub struct StubOptions {
+    /// Where time comes from (virtual by default).
     pub clock: Clock,
+    /// The region in pool ids, ARNs and token issuers (default `us-east-1`).
     pub region: String,
+    /// The port on 127.0.0.1; `None` picks a free one.
     pub port: Option<u16>,
 }
+
 impl Default for StubOptions {
+    /// Virtual clock, `us-east-1`, random port.
     fn default() -> Self {
         StubOptions {
             clock: Clock::virtual_now(),
-            region: "us-east-1".into(),
+            region: "us-east-1".to_string(),
             port: None,
         }
     }
 }
+
+/// Why a stub could not start.
 #[derive(Debug, thiserror::Error)]
-#[error("stub: {0}")]
-pub struct StubError(String);
-pub struct Stub {
-    clock: Clock,
+pub enum StubError {
+    /// The port could not be bound.
+    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind {
+        /// The requested port.
+        port: u16,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// RSA key generation failed.
+    #[error("cannot generate the token signing keys")]
+    Keys,
 }
-#[derive(Clone)]
-pub struct Outbox;
-impl Outbox {
-    pub fn latest_code(&self, _pool_id: &str, _username: &str) -> Option<String> {
-        None
+
+/// An HTTP answer of the stub.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StubResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Response body (always JSON).
+    pub body: Vec<u8>,
+    /// Content type of `body`.
+    pub content_type: &'static str,
+    /// Extra headers (`x-amzn-RequestId`, `x-amzn-ErrorType`, …).
+    pub headers: Vec<(String, String)>,
+}
+
+impl StubResponse {
+    /// The body parsed as JSON (`Value::Null` if it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    fn error(e: &ApiError) -> StubResponse {
+        StubResponse {
+            status: e.status,
+            body: e.body(),
+            content_type: CONTENT_TYPE,
+            headers: vec![
+                ("x-amzn-RequestId".into(), uuid::Uuid::new_v4().to_string()),
+                ("x-amzn-ErrorType".into(), format!("{}:", e.code)),
+                (
+                    "x-amzn-ErrorMessage".into(),
+                    protocol::header_safe(&e.message),
+                ),
+            ],
+        }
+    }
+
+    fn ok(v: &Value) -> StubResponse {
+        StubResponse {
+            status: 200,
+            body: serde_json::to_vec(v).unwrap_or_else(|_| b"{}".to_vec()),
+            content_type: CONTENT_TYPE,
+            headers: vec![("x-amzn-RequestId".into(), uuid::Uuid::new_v4().to_string())],
+        }
     }
 }
-impl Stub {
-    pub async fn start(options: StubOptions) -> Result<Stub, StubError> {
-        Ok(Stub {
-            clock: options.clock,
+
+struct Shared {
+    state: Mutex<State>,
+    clock: Clock,
+    region: String,
+    outbox: Outbox,
+    keys: &'static Keys,
+}
+
+/// The stub's protocol entry point without HTTP: clonable, thread-safe.
+#[derive(Clone)]
+pub struct StubService {
+    shared: Arc<Shared>,
+}
+
+/// What a handler sees: the model, the clock, the outbox, the keys.
+pub(crate) struct Ctx<'a> {
+    pub state: &'a mut State,
+    pub clock: &'a Clock,
+    pub region: &'a str,
+    pub outbox: &'a Outbox,
+    pub keys: &'static Keys,
+}
+
+impl StubService {
+    /// A fresh service (empty model). Generates the process-wide signing keys
+    /// on first use, which takes about a second.
+    pub fn new(options: &StubOptions) -> Result<StubService, StubError> {
+        let keys = tokens::keys().ok_or(StubError::Keys)?;
+        Ok(StubService {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State::default()),
+                clock: options.clock.clone(),
+                region: options.region.clone(),
+                outbox: Outbox::default(),
+                keys,
+            }),
         })
     }
-    pub fn endpoint(&self) -> String {
-        "http://127.0.0.1:1".into()
-    }
+
+    /// The stub's clock.
     pub fn clock(&self) -> &Clock {
-        &self.clock
+        &self.shared.clock
     }
+
+    /// The delivered codes.
     pub fn outbox(&self) -> Outbox {
-        Outbox
+        self.shared.outbox.clone()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A handler that panicked left the model as it was; keep serving.
+        self.shared.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Answers one JSON 1.1 request (`POST /`) from its headers and body.
+    pub fn handle(&self, headers: &HeaderMap, body: &[u8]) -> StubResponse {
+        match catch_unwind(AssertUnwindSafe(|| self.handle_inner(headers, body))) {
+            Ok(Ok(v)) => StubResponse::ok(&v),
+            Ok(Err(e)) => StubResponse::error(&e),
+            Err(_) => StubResponse::error(&ApiError {
+                code: "InternalErrorException".into(),
+                message: "The stub failed while handling this request".into(),
+                status: 500,
+            }),
+        }
+    }
+
+    fn handle_inner(&self, headers: &HeaderMap, body: &[u8]) -> ApiResult<Value> {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let unknown = |why: String| ApiError::new("UnknownOperationException", why);
+        let target =
+            header("x-amz-target").ok_or_else(|| unknown("Missing X-Amz-Target header".into()))?;
+        let op = target
+            .strip_prefix(TARGET_PREFIX)
+            .filter(|op| protocol::ALL_OPERATIONS.contains(op))
+            .ok_or_else(|| {
+                unknown(format!(
+                    "Unknown operation {}",
+                    protocol::header_safe(target)
+                ))
+            })?;
+        if let Some(ct) = header("content-type")
+            && !ct.trim().starts_with("application/x-amz-json-1.")
+        {
+            return Err(unknown(format!(
+                "Unsupported content type {}; expected {CONTENT_TYPE}",
+                protocol::header_safe(ct)
+            )));
+        }
+        if !protocol::PUBLIC_OPERATIONS.contains(&op)
+            && !header("authorization")
+                .is_some_and(|a| a.trim_start().starts_with("AWS4-HMAC-SHA256"))
+        {
+            return Err(ApiError {
+                code: "MissingAuthenticationTokenException".into(),
+                message: "Missing Authentication Token".into(),
+                status: 403,
+            });
+        }
+        let input: Value = if body.iter().all(|b| b.is_ascii_whitespace()) {
+            Value::Object(Map::new())
+        } else {
+            serde_json::from_slice(body).map_err(|e| {
+                ApiError::serialization(format!("Unable to parse the request body as JSON: {e}"))
+            })?
+        };
+        let Value::Object(map) = &input else {
+            return Err(ApiError::serialization(
+                "Start of structure or map expected for the request body.",
+            ));
+        };
+        let params = Params::new(map);
+        let mut state = self.lock();
+        let mut ctx = Ctx {
+            state: &mut state,
+            clock: &self.shared.clock,
+            region: &self.shared.region,
+            outbox: &self.shared.outbox,
+            keys: self.shared.keys,
+        };
+        dispatch(&mut ctx, op, &params)
+    }
+
+    /// Answers `GET /<poolId>/.well-known/jwks.json`.
+    pub fn jwks(&self, pool_id: &str) -> StubResponse {
+        if self.lock().pools.contains_key(pool_id) {
+            StubResponse {
+                status: 200,
+                body: serde_json::to_vec(&tokens::jwks(self.shared.keys)).unwrap_or_default(),
+                content_type: "application/json",
+                headers: vec![],
+            }
+        } else {
+            let body =
+                serde_json::json!({"message": format!("User pool {pool_id} does not exist.")});
+            StubResponse {
+                status: 404,
+                body: serde_json::to_vec(&body).unwrap_or_default(),
+                content_type: "application/json",
+                headers: vec![],
+            }
+        }
+    }
+
+    /// Routes an HTTP request (method, path, headers, body) as the server does.
+    pub fn route(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> StubResponse {
+        if method == "POST" && path == "/" {
+            return self.handle(headers, body);
+        }
+        if method == "GET"
+            && let Some(pool_id) = path
+                .strip_prefix('/')
+                .and_then(|p| p.strip_suffix("/.well-known/jwks.json"))
+            && !pool_id.contains('/')
+        {
+            return self.jwks(pool_id);
+        }
+        let body = serde_json::json!({"message": "Not Found"});
+        StubResponse {
+            status: 404,
+            body: serde_json::to_vec(&body).unwrap_or_default(),
+            content_type: "application/json",
+            headers: vec![],
+        }
     }
 }
+
+fn dispatch(ctx: &mut Ctx, op: &str, p: &Params) -> ApiResult<Value> {
+    match op {
+        // Pools and clients.
+        "CreateUserPool" => pools::create_user_pool(ctx, p),
+        "DescribeUserPool" => pools::describe_user_pool(ctx, p),
+        "UpdateUserPool" => pools::update_user_pool(ctx, p),
+        "DeleteUserPool" => pools::delete_user_pool(ctx, p),
+        "ListUserPools" => pools::list_user_pools(ctx, p),
+        "SetUserPoolMfaConfig" => pools::set_user_pool_mfa_config(ctx, p),
+        "GetUserPoolMfaConfig" => pools::get_user_pool_mfa_config(ctx, p),
+        "CreateUserPoolClient" => pools::create_user_pool_client(ctx, p),
+        "DescribeUserPoolClient" => pools::describe_user_pool_client(ctx, p),
+        "UpdateUserPoolClient" => pools::update_user_pool_client(ctx, p),
+        "DeleteUserPoolClient" => pools::delete_user_pool_client(ctx, p),
+        "ListUserPoolClients" => pools::list_user_pool_clients(ctx, p),
+        // Users.
+        "SignUp" => users::sign_up(ctx, p),
+        "ConfirmSignUp" => users::confirm_sign_up(ctx, p),
+        "ResendConfirmationCode" => users::resend_confirmation_code(ctx, p),
+        "AdminConfirmSignUp" => users::admin_confirm_sign_up(ctx, p),
+        "AdminCreateUser" => users::admin_create_user(ctx, p),
+        "AdminGetUser" => users::admin_get_user(ctx, p),
+        "GetUser" => users::get_user(ctx, p),
+        "ListUsers" => users::list_users(ctx, p),
+        "AdminDeleteUser" => users::admin_delete_user(ctx, p),
+        "DeleteUser" => users::delete_user(ctx, p),
+        "AdminSetUserPassword" => users::admin_set_user_password(ctx, p),
+        "AdminResetUserPassword" => users::admin_reset_user_password(ctx, p),
+        "AdminUpdateUserAttributes" => users::admin_update_user_attributes(ctx, p),
+        "AdminDeleteUserAttributes" => users::admin_delete_user_attributes(ctx, p),
+        "DeleteUserAttributes" => users::delete_user_attributes(ctx, p),
+        "UpdateUserAttributes" => users::update_user_attributes(ctx, p),
+        "GetUserAttributeVerificationCode" => users::get_user_attribute_verification_code(ctx, p),
+        "VerifyUserAttribute" => users::verify_user_attribute(ctx, p),
+        "AdminDisableUser" => users::admin_disable_user(ctx, p),
+        "AdminEnableUser" => users::admin_enable_user(ctx, p),
+        "ForgotPassword" => users::forgot_password(ctx, p),
+        "ConfirmForgotPassword" => users::confirm_forgot_password(ctx, p),
+        "ChangePassword" => users::change_password(ctx, p),
+        "GlobalSignOut" => users::global_sign_out(ctx, p),
+        "AdminUserGlobalSignOut" => users::admin_user_global_sign_out(ctx, p),
+        // Authentication.
+        "InitiateAuth" => auth::initiate_auth(ctx, p),
+        "AdminInitiateAuth" => auth::admin_initiate_auth(ctx, p),
+        "RespondToAuthChallenge" => auth::respond_to_auth_challenge(ctx, p),
+        "AdminRespondToAuthChallenge" => auth::admin_respond_to_auth_challenge(ctx, p),
+        "RevokeToken" => auth::revoke_token(ctx, p),
+        // MFA.
+        "AssociateSoftwareToken" => mfa::associate_software_token(ctx, p),
+        "VerifySoftwareToken" => mfa::verify_software_token(ctx, p),
+        "SetUserMFAPreference" => mfa::set_user_mfa_preference(ctx, p),
+        "AdminSetUserMFAPreference" => mfa::admin_set_user_mfa_preference(ctx, p),
+        other => Err(ApiError::not_supported(other)),
+    }
+}
+
+/// Serves [`StubService::route`] through wiremock.
+struct Responder(StubService);
+
+impl Respond for Responder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let r = self.0.route(
+            request.method.as_str(),
+            request.url.path(),
+            &request.headers,
+            &request.body,
+        );
+        let mut t = ResponseTemplate::new(r.status).set_body_raw(r.body, r.content_type);
+        for (k, v) in r.headers {
+            if let (Ok(k), Ok(v)) = (
+                wiremock::http::HeaderName::try_from(k),
+                wiremock::http::HeaderValue::try_from(v),
+            ) {
+                t = t.insert_header(k, v);
+            }
+        }
+        t
+    }
+}
+
+/// A running stub. Dropping it stops the server.
+pub struct Stub {
+    server: MockServer,
+    service: StubService,
+}
+
+impl Stub {
+    /// Starts a stub on 127.0.0.1 (only).
+    pub async fn start(options: StubOptions) -> Result<Stub, StubError> {
+        // Key generation is CPU-bound; keep it off the async worker.
+        let service = {
+            let options = options.clone();
+            tokio::task::spawn_blocking(move || StubService::new(&options))
+                .await
+                .map_err(|_| StubError::Keys)??
+        };
+        let port = options.port.unwrap_or(0);
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+            .map_err(|source| StubError::Bind { port, source })?;
+        let server = MockServer::builder()
+            .listener(listener)
+            .disable_request_recording()
+            .start()
+            .await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(Responder(service.clone()))
+            .mount(&server)
+            .await;
+        Ok(Stub { server, service })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        self.server.uri()
+    }
+
+    /// The stub's clock.
+    pub fn clock(&self) -> &Clock {
+        self.service.clock()
+    }
+
+    /// The delivered codes.
+    pub fn outbox(&self) -> Outbox {
+        self.service.outbox()
+    }
+
+    /// The protocol entry point without HTTP (same state as the server).
+    pub fn service(&self) -> &StubService {
+        &self.service
+    }
+
+    /// Answers one JSON 1.1 request directly (same state as the server).
+    pub fn handle(&self, headers: &HeaderMap, body: &[u8]) -> StubResponse {
+        self.service.handle(headers, body)
+    }
+}
+
+#[cfg(test)]
+mod tests;

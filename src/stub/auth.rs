@@ -1,0 +1,775 @@
+//! Authentication: InitiateAuth, AdminInitiateAuth, RespondToAuthChallenge,
+//! AdminRespondToAuthChallenge, RevokeToken; SECRET_HASH; sessions.
+//!
+//! Checks run in this order: client → flow enabled on the client →
+//! SECRET_HASH → user exists → password → enabled → confirmed → challenges
+//! (NEW_PASSWORD_REQUIRED, then MFA) → tokens.
+
+use serde_json::{Map, Value, json};
+
+use super::Ctx;
+use super::outbox::{DeliveredMessage, Purpose, mask};
+use super::password::Wording;
+use super::protocol::{ApiError, ApiResult, Params, lookup, require_param};
+use super::state::{
+    Client, Expecting, MfaMode, PendingCode, Session, UserStatus, new_code, random_token,
+};
+use super::tokens::{authentication_result, check_access_token};
+use super::users::{check_attributes, check_password_shape};
+use crate::auth::secret_hash::secret_hash;
+
+const AUTH_FLOWS: &[&str] = &[
+    "USER_SRP_AUTH",
+    "REFRESH_TOKEN_AUTH",
+    "REFRESH_TOKEN",
+    "CUSTOM_AUTH",
+    "ADMIN_NO_SRP_AUTH",
+    "USER_PASSWORD_AUTH",
+    "ADMIN_USER_PASSWORD_AUTH",
+    "USER_AUTH",
+];
+
+const CHALLENGE_NAMES: &[&str] = &[
+    "SMS_MFA",
+    "EMAIL_OTP",
+    "SOFTWARE_TOKEN_MFA",
+    "SELECT_MFA_TYPE",
+    "MFA_SETUP",
+    "PASSWORD_VERIFIER",
+    "CUSTOM_CHALLENGE",
+    "SELECT_CHALLENGE",
+    "DEVICE_SRP_AUTH",
+    "DEVICE_PASSWORD_VERIFIER",
+    "ADMIN_NO_SRP_AUTH",
+    "NEW_PASSWORD_REQUIRED",
+    "SMS_OTP",
+    "PASSWORD",
+    "WEB_AUTHN",
+    "PASSWORD_SRP",
+];
+
+/// Friendly name used when VerifySoftwareToken got none.
+const DEFAULT_DEVICE_NAME: &str = "TOTP device";
+
+/// Checks a SECRET_HASH (or SignUp's `SecretHash`) against the client's
+/// secret; `names` are the usernames the hash may have been computed over
+/// (what the caller sent and the user's real username).
+pub(super) fn check_secret_hash(
+    client: &Client,
+    names: &[&str],
+    provided: Option<&str>,
+) -> ApiResult<()> {
+    check_secret_hash_with(client, names, provided, || {
+        ApiError::not_authorized(format!(
+            "Unable to verify secret hash for client {}",
+            client.id
+        ))
+    })
+}
+
+fn check_secret_hash_with(
+    client: &Client,
+    names: &[&str],
+    provided: Option<&str>,
+    wrong: impl FnOnce() -> ApiError,
+) -> ApiResult<()> {
+    match (&client.secret, provided) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(ApiError::invalid_parameter(format!(
+            "Client {} is not configured for secret but secret hash was received",
+            client.id
+        ))),
+        (Some(_), None) => Err(ApiError::not_authorized(format!(
+            "Client {} is configured with secret but SECRET_HASH was not received",
+            client.id
+        ))),
+        (Some(secret), Some(hash)) => {
+            if names
+                .iter()
+                .any(|n| secret_hash(secret, n, &client.id) == hash)
+            {
+                Ok(())
+            } else {
+                Err(wrong())
+            }
+        }
+    }
+}
+
+/// Verifies an access token and returns (pool id, user key).
+pub(super) fn token_user(ctx: &Ctx, token: &str) -> ApiResult<(String, String)> {
+    let t = check_access_token(ctx, token)?;
+    let pool = ctx.state.pool(&t.pool_id)?;
+    let key = pool
+        .users
+        .iter()
+        .find(|(_, u)| u.sub == t.sub)
+        .map(|(k, _)| k.clone())
+        .ok_or_else(ApiError::user_not_found)?;
+    Ok((t.pool_id, key))
+}
+
+fn invalid_session() -> ApiError {
+    ApiError::not_authorized("Invalid session for the user.")
+}
+
+/// Creates a session bound to pool, client, user and expected challenge,
+/// valid for the client's AuthSessionValidity.
+pub(super) fn new_session(
+    ctx: &mut Ctx,
+    pool_id: &str,
+    client_id: &str,
+    sub: &str,
+    expecting: Expecting,
+    admin: bool,
+) -> ApiResult<String> {
+    let now = ctx.clock.now_millis();
+    let minutes = ctx
+        .state
+        .pool(pool_id)?
+        .client(client_id)?
+        .auth_session_validity_min;
+    // Forget sessions long past their expiry so the map stays bounded.
+    ctx.state
+        .sessions
+        .retain(|_, s| s.expires_ms.saturating_add(3_600_000) > now);
+    let value = format!("AYABe{}", random_token(384));
+    ctx.state.sessions.insert(
+        value.clone(),
+        Session {
+            pool_id: pool_id.to_string(),
+            client_id: client_id.to_string(),
+            sub: sub.to_string(),
+            expecting,
+            expires_ms: now + minutes * 60_000,
+            used: false,
+            admin,
+        },
+    );
+    Ok(value)
+}
+
+/// Looks a session up and checks it is live and bound to `client_id`;
+/// does not spend it.
+pub(super) fn live_session(ctx: &Ctx, value: &str, client_id: Option<&str>) -> ApiResult<Session> {
+    let s = ctx.state.sessions.get(value).ok_or_else(invalid_session)?;
+    if s.used {
+        return Err(ApiError::not_authorized(
+            "Invalid session for the user, session can only be used once.",
+        ));
+    }
+    if ctx.clock.now_millis() >= s.expires_ms {
+        return Err(ApiError::not_authorized(
+            "Invalid session for the user, session is expired.",
+        ));
+    }
+    if client_id.is_some_and(|c| c != s.client_id) {
+        return Err(invalid_session());
+    }
+    Ok(s.clone())
+}
+
+/// Marks a session as spent (sessions are single-use).
+pub(super) fn spend_session(ctx: &mut Ctx, value: &str) {
+    if let Some(s) = ctx.state.sessions.get_mut(value) {
+        s.used = true;
+    }
+}
+
+fn challenge(name: &str, session: String, params: Map<String, Value>) -> Value {
+    json!({"ChallengeName": name, "Session": session, "ChallengeParameters": params})
+}
+
+/// InitiateAuth.
+pub fn initiate_auth(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
+    p.require(&["AuthFlow", "ClientId"])?;
+    let flow = p.enum_str("AuthFlow", AUTH_FLOWS)?;
+    let client_id = p.str("ClientId")?;
+    let params = p.opt_str_map("AuthParameters")?.unwrap_or_default();
+    if flow.starts_with("ADMIN_") {
+        return Err(ApiError::invalid_parameter(
+            "Initiate Auth method not supported.",
+        ));
+    }
+    let pool_id = ctx.state.pool_id_of_client(client_id)?;
+    start(ctx, &pool_id, client_id, flow, &params, false)
+}
+
+/// AdminInitiateAuth.
+pub fn admin_initiate_auth(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
+    p.require(&["UserPoolId", "ClientId", "AuthFlow"])?;
+    let pool_id = p.str("UserPoolId")?;
+    let client_id = p.str("ClientId")?;
+    let flow = p.enum_str("AuthFlow", AUTH_FLOWS)?;
+    let params = p.opt_str_map("AuthParameters")?.unwrap_or_default();
+    if flow == "USER_PASSWORD_AUTH" {
+        return Err(ApiError::invalid_parameter(
+            "Initiate Auth method not supported.",
+        ));
+    }
+    ctx.state.pool(pool_id)?.client(client_id)?;
+    start(ctx, pool_id, client_id, flow, &params, true)
+}
+
+fn flow_enabled(client: &Client, flow: &str) -> ApiResult<()> {
+    let legacy = !client
+        .explicit_auth_flows
+        .iter()
+        .any(|f| f.starts_with("ALLOW_"));
+    let custom_only = client
+        .explicit_auth_flows
+        .iter()
+        .any(|f| f == "CUSTOM_AUTH_FLOW_ONLY");
+    let (ok, message) = match flow {
+        "USER_PASSWORD_AUTH" => (
+            client.allows("ALLOW_USER_PASSWORD_AUTH", Some("USER_PASSWORD_AUTH")),
+            "USER_PASSWORD_AUTH flow not enabled for this client",
+        ),
+        "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => (
+            client.allows("ALLOW_ADMIN_USER_PASSWORD_AUTH", Some("ADMIN_NO_SRP_AUTH")),
+            "Auth flow not enabled for this client",
+        ),
+        "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => (
+            legacy || client.allows("ALLOW_REFRESH_TOKEN_AUTH", None),
+            "Refresh Token flow not enabled for this client",
+        ),
+        "USER_SRP_AUTH" => (
+            (legacy && !custom_only) || client.allows("ALLOW_USER_SRP_AUTH", None),
+            "USER_SRP_AUTH is not enabled for the client.",
+        ),
+        "CUSTOM_AUTH" => (
+            client.allows("ALLOW_CUSTOM_AUTH", Some("CUSTOM_AUTH_FLOW_ONLY")),
+            "CUSTOM_AUTH is not enabled for the client.",
+        ),
+        _ => (
+            client.allows("ALLOW_USER_AUTH", None),
+            "USER_AUTH is not enabled for the client.",
+        ),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_parameter(message))
+    }
+}
+
+fn start(
+    ctx: &mut Ctx,
+    pool_id: &str,
+    client_id: &str,
+    flow: &str,
+    params: &[(String, String)],
+    admin: bool,
+) -> ApiResult<Value> {
+    let client = ctx.state.pool(pool_id)?.client(client_id)?;
+    flow_enabled(client, flow)?;
+    match flow {
+        "USER_PASSWORD_AUTH" | "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
+            password_auth(ctx, pool_id, client_id, params, admin)
+        }
+        "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => refresh_auth(ctx, pool_id, client_id, params),
+        other => Err(ApiError::not_supported(&format!("The {other} flow"))),
+    }
+}
+
+fn password_auth(
+    ctx: &mut Ctx,
+    pool_id: &str,
+    client_id: &str,
+    params: &[(String, String)],
+    admin: bool,
+) -> ApiResult<Value> {
+    let username = require_param(params, "USERNAME")?;
+    let password = require_param(params, "PASSWORD")?;
+    let now = ctx.clock.now_millis();
+    let pool = ctx.state.pool(pool_id)?;
+    let client = pool.client(client_id)?;
+    let found = pool
+        .find_user_key(username)
+        .and_then(|k| pool.users.get(&k).map(|u| (k, u)));
+    let mut names = vec![username];
+    if let Some((_, u)) = &found {
+        names.push(u.username.as_str());
+    }
+    check_secret_hash(client, &names, lookup(params, "SECRET_HASH"))?;
+    let Some((key, user)) = found else {
+        return Err(if client.prevent_user_existence_errors {
+            ApiError::not_authorized("Incorrect username or password.")
+        } else {
+            ApiError::user_not_found()
+        });
+    };
+    if user.password != password {
+        return Err(ApiError::not_authorized("Incorrect username or password."));
+    }
+    if !user.enabled {
+        return Err(ApiError::not_authorized("User is disabled."));
+    }
+    match user.status {
+        UserStatus::Unconfirmed => {
+            return Err(ApiError::new(
+                "UserNotConfirmedException",
+                "User is not confirmed.",
+            ));
+        }
+        UserStatus::ResetRequired => {
+            return Err(ApiError::new(
+                "PasswordResetRequiredException",
+                "Password reset required for the user",
+            ));
+        }
+        UserStatus::ForceChangePassword => {
+            let days = pool.password_policy.temporary_password_validity_days;
+            if now > user.temp_password_set_ms + days * 86_400_000 {
+                return Err(ApiError::not_authorized(
+                    "Temporary password has expired and must be reset by an administrator.",
+                ));
+            }
+            let sub = user.sub.clone();
+            let mut cp = Map::new();
+            cp.insert("USER_ID_FOR_SRP".into(), json!(user.username));
+            let required: Vec<String> = pool
+                .required_attributes
+                .iter()
+                .filter(|r| user.attr(r).is_none())
+                .map(|r| format!("userAttributes.{r}"))
+                .collect();
+            cp.insert(
+                "requiredAttributes".into(),
+                json!(json!(required).to_string()),
+            );
+            let attrs: Map<String, Value> = user
+                .attributes
+                .iter()
+                .filter(|(k, _)| k != "sub")
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
+            cp.insert(
+                "userAttributes".into(),
+                json!(Value::Object(attrs).to_string()),
+            );
+            let session =
+                new_session(ctx, pool_id, client_id, &sub, Expecting::NewPassword, admin)?;
+            return Ok(challenge("NEW_PASSWORD_REQUIRED", session, cp));
+        }
+        UserStatus::Confirmed => {}
+    }
+    mfa_step(ctx, pool_id, client_id, &key, admin)
+}
+
+/// After the password (and any new password): MFA challenges or tokens.
+fn mfa_step(
+    ctx: &mut Ctx,
+    pool_id: &str,
+    client_id: &str,
+    key: &str,
+    admin: bool,
+) -> ApiResult<Value> {
+    let pool = ctx.state.pool(pool_id)?;
+    let user = pool.users.get(key).ok_or_else(ApiError::user_not_found)?;
+    let sub = user.sub.clone();
+    if pool.mfa == MfaMode::Off {
+        return authentication_result(ctx, pool_id, client_id, &sub, None);
+    }
+    let required = pool.mfa == MfaMode::On;
+    let mut factors = Vec::new();
+    if pool.sms_configured
+        && user.attr("phone_number").is_some()
+        && (user.sms_mfa_enabled || required)
+    {
+        factors.push("SMS_MFA");
+    }
+    if pool.software_token_mfa && user.totp_secret.is_some() && (user.totp_enabled || required) {
+        factors.push("SOFTWARE_TOKEN_MFA");
+    }
+    let chosen = match factors.as_slice() {
+        [] if required => {
+            let mut can = Vec::new();
+            if pool.software_token_mfa {
+                can.push("SOFTWARE_TOKEN_MFA");
+            }
+            let mut cp = Map::new();
+            cp.insert("MFAS_CAN_SETUP".into(), json!(json!(can).to_string()));
+            let expecting = Expecting::MfaSetup {
+                associated: false,
+                verified: false,
+            };
+            let session = new_session(ctx, pool_id, client_id, &sub, expecting, admin)?;
+            return Ok(challenge("MFA_SETUP", session, cp));
+        }
+        [] => return authentication_result(ctx, pool_id, client_id, &sub, None),
+        [one] => *one,
+        several => match &user.preferred_mfa {
+            Some(p) if several.contains(&p.as_str()) => {
+                if p == "SMS_MFA" {
+                    "SMS_MFA"
+                } else {
+                    "SOFTWARE_TOKEN_MFA"
+                }
+            }
+            _ => {
+                let mut cp = Map::new();
+                cp.insert("MFAS_CAN_CHOOSE".into(), json!(json!(several).to_string()));
+                cp.insert("USER_ID_FOR_SRP".into(), json!(user.username));
+                let session = new_session(
+                    ctx,
+                    pool_id,
+                    client_id,
+                    &sub,
+                    Expecting::SelectMfaType,
+                    admin,
+                )?;
+                return Ok(challenge("SELECT_MFA_TYPE", session, cp));
+            }
+        },
+    };
+    factor_challenge(ctx, pool_id, client_id, key, chosen, admin)
+}
+
+fn factor_challenge(
+    ctx: &mut Ctx,
+    pool_id: &str,
+    client_id: &str,
+    key: &str,
+    factor: &str,
+    admin: bool,
+) -> ApiResult<Value> {
+    let pool = ctx.state.pool(pool_id)?;
+    let user = pool.users.get(key).ok_or_else(ApiError::user_not_found)?;
+    let sub = user.sub.clone();
+    let username = user.username.clone();
+    let mut cp = Map::new();
+    if factor == "SMS_MFA" {
+        let phone = user.attr("phone_number").unwrap_or_default().to_string();
+        let code = new_code();
+        let minutes = pool.client(client_id)?.auth_session_validity_min;
+        let expires_ms = ctx.clock.now_millis() + minutes * 60_000;
+        ctx.outbox.push(DeliveredMessage {
+            pool_id: pool_id.to_string(),
+            username: username.clone(),
+            purpose: Purpose::SmsMfa,
+            medium: "SMS".into(),
+            destination: phone.clone(),
+            code: code.clone(),
+        });
+        if let Some(u) = ctx.state.pool_mut(pool_id)?.users.get_mut(key) {
+            u.sms_mfa_code = Some(PendingCode {
+                code,
+                expires_ms,
+                attribute: Some("phone_number".into()),
+            });
+        }
+        cp.insert("CODE_DELIVERY_DELIVERY_MEDIUM".into(), json!("SMS"));
+        cp.insert(
+            "CODE_DELIVERY_DESTINATION".into(),
+            json!(mask("SMS", &phone)),
+        );
+        let session = new_session(ctx, pool_id, client_id, &sub, Expecting::SmsMfa, admin)?;
+        return Ok(challenge("SMS_MFA", session, cp));
+    }
+    cp.insert("USER_ID_FOR_SRP".into(), json!(username));
+    cp.insert(
+        "FRIENDLY_DEVICE_NAME".into(),
+        json!(
+            user.totp_device_name
+                .as_deref()
+                .unwrap_or(DEFAULT_DEVICE_NAME)
+        ),
+    );
+    let session = new_session(
+        ctx,
+        pool_id,
+        client_id,
+        &sub,
+        Expecting::SoftwareTokenMfa,
+        admin,
+    )?;
+    Ok(challenge("SOFTWARE_TOKEN_MFA", session, cp))
+}
+
+fn refresh_auth(
+    ctx: &mut Ctx,
+    pool_id: &str,
+    client_id: &str,
+    params: &[(String, String)],
+) -> ApiResult<Value> {
+    let token = require_param(params, "REFRESH_TOKEN")?;
+    let now = ctx.clock.now_millis();
+    let invalid = || ApiError::not_authorized("Invalid Refresh Token");
+    let origin_jti = ctx
+        .state
+        .refresh_tokens
+        .get(token)
+        .cloned()
+        .ok_or_else(invalid)?;
+    let origin = ctx
+        .state
+        .origins
+        .get(&origin_jti)
+        .cloned()
+        .ok_or_else(invalid)?;
+    if origin.client_id != client_id || origin.pool_id != pool_id {
+        return Err(invalid());
+    }
+    let pool = ctx.state.pool(pool_id)?;
+    let client = pool.client(client_id)?;
+    let user = pool.users.values().find(|u| u.sub == origin.sub);
+    let mut names: Vec<&str> = Vec::new();
+    if let Some(u) = user {
+        names.push(&u.username);
+        names.push(&u.sub);
+    }
+    if let Some(n) = lookup(params, "USERNAME") {
+        names.push(n);
+    }
+    check_secret_hash_with(client, &names, lookup(params, "SECRET_HASH"), || {
+        ApiError::not_authorized(format!(
+            "SecretHash does not match for the client: {client_id}"
+        ))
+    })?;
+    if origin.revoked {
+        return Err(ApiError::not_authorized("Refresh Token has been revoked"));
+    }
+    if now >= origin.refresh_expires_ms {
+        return Err(ApiError::not_authorized("Refresh Token has expired"));
+    }
+    let user = user.ok_or_else(ApiError::user_not_found)?;
+    if !user.enabled {
+        return Err(ApiError::not_authorized("User is disabled."));
+    }
+    let sub = user.sub.clone();
+    authentication_result(ctx, pool_id, client_id, &sub, Some(&origin_jti))
+}
+
+/// RespondToAuthChallenge.
+pub fn respond_to_auth_challenge(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
+    p.require(&["ClientId", "ChallengeName"])?;
+    let client_id = p.str("ClientId")?;
+    let name = p.enum_str("ChallengeName", CHALLENGE_NAMES)?;
+    let pool_id = ctx.state.pool_id_of_client(client_id)?;
+    respond(ctx, p, &pool_id, client_id, name, false)
+}
+
+/// AdminRespondToAuthChallenge.
+pub fn admin_respond_to_auth_challenge(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
+    p.require(&["UserPoolId", "ClientId", "ChallengeName"])?;
+    let pool_id = p.str("UserPoolId")?;
+    let client_id = p.str("ClientId")?;
+    let name = p.enum_str("ChallengeName", CHALLENGE_NAMES)?;
+    ctx.state.pool(pool_id)?.client(client_id)?;
+    respond(ctx, p, pool_id, client_id, name, true)
+}
+
+fn respond(
+    ctx: &mut Ctx,
+    p: &Params,
+    pool_id: &str,
+    client_id: &str,
+    name: &str,
+    admin: bool,
+) -> ApiResult<Value> {
+    let responses = p.opt_str_map("ChallengeResponses")?.unwrap_or_default();
+    if !matches!(
+        name,
+        "NEW_PASSWORD_REQUIRED"
+            | "MFA_SETUP"
+            | "SOFTWARE_TOKEN_MFA"
+            | "SMS_MFA"
+            | "SELECT_MFA_TYPE"
+    ) {
+        return Err(ApiError::not_supported(&format!("The {name} challenge")));
+    }
+    let session_value = p
+        .opt_str("Session")?
+        .ok_or_else(|| ApiError::invalid_parameter("Missing required parameter Session"))?;
+    let username = require_param(&responses, "USERNAME")?;
+    let pool = ctx.state.pool(pool_id)?;
+    let client = pool.client(client_id)?;
+    let found = pool
+        .find_user_key(username)
+        .and_then(|k| pool.users.get(&k).map(|u| (k, u)));
+    let mut names = vec![username];
+    if let Some((_, u)) = &found {
+        names.push(u.username.as_str());
+    }
+    check_secret_hash(client, &names, lookup(&responses, "SECRET_HASH"))?;
+    let session = live_session(ctx, session_value, Some(client_id))?;
+    if session.pool_id != pool_id || session.expecting.challenge_name() != name {
+        return Err(invalid_session());
+    }
+    let Some((key, user)) = found.filter(|(_, u)| u.sub == session.sub) else {
+        return Err(invalid_session());
+    };
+    // Copy what the answer needs so the model can be changed below.
+    let enabled = user.enabled;
+    let sub = user.sub.clone();
+    let totp_secret = user.totp_secret.clone();
+    let last_step = user.last_totp_step;
+    let sms_code = user.sms_mfa_code.clone();
+    let policy = pool.password_policy.clone();
+    let missing_required: Vec<String> = pool
+        .required_attributes
+        .iter()
+        .filter(|r| user.attr(r).is_none())
+        .cloned()
+        .collect();
+    if !enabled {
+        spend_session(ctx, session_value);
+        return Err(ApiError::not_authorized("User is disabled."));
+    }
+    match session.expecting {
+        Expecting::NewPassword => {
+            let new_password = require_param(&responses, "NEW_PASSWORD")?;
+            check_password_shape("NEW_PASSWORD", new_password)?;
+            policy.check(new_password, Wording::Other)?;
+            let attrs: Vec<(String, String)> = responses
+                .iter()
+                .filter_map(|(k, v)| {
+                    k.strip_prefix("userAttributes.")
+                        .map(|n| (n.to_string(), v.clone()))
+                })
+                .collect();
+            check_attributes(ctx.state.pool(pool_id)?, &attrs)?;
+            if let Some(r) = missing_required
+                .iter()
+                .find(|r| !attrs.iter().any(|(k, _)| k == *r))
+            {
+                return Err(ApiError::invalid_parameter(format!(
+                    "Missing required parameter userAttributes.{r}"
+                )));
+            }
+            spend_session(ctx, session_value);
+            let now = ctx.clock.now_millis();
+            let pool = ctx.state.pool_mut(pool_id)?;
+            let user = pool
+                .users
+                .get_mut(&key)
+                .ok_or_else(ApiError::user_not_found)?;
+            user.password = new_password.to_string();
+            user.status = UserStatus::Confirmed;
+            user.modified_ms = now;
+            for (k, v) in &attrs {
+                user.set_attr(k, v);
+            }
+            mfa_step(ctx, pool_id, client_id, &key, admin)
+        }
+        Expecting::MfaSetup { verified, .. } => {
+            spend_session(ctx, session_value);
+            if !verified {
+                return Err(invalid_session());
+            }
+            authentication_result(ctx, pool_id, client_id, &sub, None)
+        }
+        Expecting::SoftwareTokenMfa => {
+            let code = require_param(&responses, "SOFTWARE_TOKEN_MFA_CODE")?;
+            spend_session(ctx, session_value);
+            let secret = totp_secret.ok_or_else(|| {
+                ApiError::new(
+                    "SoftwareTokenMFANotFoundException",
+                    "Software Token MFA does not exist for the user.",
+                )
+            })?;
+            let now = ctx.clock.now_secs();
+            let step = crate::auth::totp::matching_step(&secret, code, now, 1)
+                .ok()
+                .flatten()
+                .ok_or_else(|| {
+                    ApiError::new("CodeMismatchException", "Invalid code received for user")
+                })?;
+            if last_step.is_some_and(|last| step <= last) {
+                return Err(ApiError::new(
+                    "ExpiredCodeException",
+                    "Your software token has already been used once.",
+                ));
+            }
+            if let Some(u) = ctx.state.pool_mut(pool_id)?.users.get_mut(&key) {
+                u.last_totp_step = Some(step);
+            }
+            authentication_result(ctx, pool_id, client_id, &sub, None)
+        }
+        Expecting::SmsMfa => {
+            let code = require_param(&responses, "SMS_MFA_CODE")?;
+            spend_session(ctx, session_value);
+            let mismatch = || {
+                ApiError::new(
+                    "CodeMismatchException",
+                    "Invalid code or auth state for the user.",
+                )
+            };
+            let pending = sms_code.ok_or_else(mismatch)?;
+            if pending.code != code {
+                return Err(mismatch());
+            }
+            if ctx.clock.now_millis() > pending.expires_ms {
+                return Err(ApiError::new(
+                    "ExpiredCodeException",
+                    "Invalid code provided, please request a code again.",
+                ));
+            }
+            if let Some(u) = ctx.state.pool_mut(pool_id)?.users.get_mut(&key) {
+                u.sms_mfa_code = None;
+            }
+            authentication_result(ctx, pool_id, client_id, &sub, None)
+        }
+        Expecting::SelectMfaType => {
+            let answer = require_param(&responses, "ANSWER")?;
+            if answer != "SMS_MFA" && answer != "SOFTWARE_TOKEN_MFA" {
+                return Err(ApiError::invalid_parameter(format!(
+                    "Invalid MFA type {answer}: expected SMS_MFA or SOFTWARE_TOKEN_MFA"
+                )));
+            }
+            spend_session(ctx, session_value);
+            factor_challenge(ctx, pool_id, client_id, &key, answer, admin)
+        }
+    }
+}
+
+/// RevokeToken: revokes a refresh token and every access token issued from it.
+pub fn revoke_token(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
+    p.require(&["Token", "ClientId"])?;
+    let token = p.str("Token")?;
+    let client_id = p.str("ClientId")?;
+    let client_secret = p.opt_str("ClientSecret")?;
+    let pool = ctx.state.pool_of_client(client_id)?;
+    let client = pool.client(client_id)?;
+    match (&client.secret, client_secret) {
+        (Some(s), Some(given)) if s == given => {}
+        (None, None) => {}
+        (None, Some(_)) => {
+            return Err(ApiError::invalid_parameter(format!(
+                "Client {client_id} is not configured for secret but a client secret was received"
+            )));
+        }
+        _ => {
+            return Err(ApiError::new(
+                "UnauthorizedException",
+                format!("Invalid client secret for client {client_id}"),
+            ));
+        }
+    }
+    if !client.token_revocation {
+        return Err(ApiError::new(
+            "UnsupportedOperationException",
+            "Token revocation is not enabled for this client",
+        ));
+    }
+    if crate::auth::jwt::decode(token).is_some() {
+        return Err(ApiError::new(
+            "UnsupportedTokenTypeException",
+            "Only refresh tokens can be revoked",
+        ));
+    }
+    // RFC 7009: an unknown token is not an error.
+    if let Some(jti) = ctx.state.refresh_tokens.get(token).cloned()
+        && let Some(o) = ctx.state.origins.get_mut(&jti)
+    {
+        if o.client_id != client_id {
+            return Err(ApiError::new(
+                "UnauthorizedException",
+                "The refresh token was not issued to this client",
+            ));
+        }
+        o.revoked = true;
+    }
+    Ok(json!({}))
+}
