@@ -345,6 +345,15 @@ impl StubService {
         {
             return self.jwks(pool_id);
         }
+        if method == "GET" && path == "/health" {
+            // Readiness probe for scripts and tests that start the standalone stub.
+            return StubResponse {
+                status: 200,
+                body: br#"{"status":"ok"}"#.to_vec(),
+                content_type: "application/json",
+                headers: vec![],
+            };
+        }
         let body = serde_json::json!({"message": "Not Found"});
         StubResponse {
             status: 404,
