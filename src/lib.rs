@@ -21,6 +21,9 @@
 
 pub mod auth;
 pub mod clock;
+pub mod expect;
+pub mod normalize;
+pub mod path;
 pub mod scenario;
 pub mod stub;
 pub mod wire;

@@ -1,0 +1,1 @@
+//! Normaliser (in progress).
