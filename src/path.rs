@@ -346,7 +346,10 @@ fn step<'a>(current: Cow<'a, Value>, segment: &Segment) -> Result<Cow<'a, Value>
             let matches = |item: &Value| {
                 item.get(field).is_some_and(|v| match v {
                     Value::String(s) => s == value,
-                    Value::Number(_) | Value::Bool(_) | Value::Null => v.to_string() == *value,
+                    Value::Number(_) | Value::Bool(_) | Value::Null => {
+                        let text = v.to_string();
+                        text == *value
+                    }
                     _ => false,
                 })
             };
