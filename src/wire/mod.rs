@@ -20,11 +20,10 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::config::{Credentials, ProvideCredentials};
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 
-use response::{Capture, NoRetryOnAttemptLimit, RequestBody, SendFailure};
+use response::{Capture, NoRetryOnAttemptLimit, RequestBody, SendFailure, error_chain};
 
 /// Region used for [`WireKind::Local`] targets when none is configured.
 pub const LOCAL_DEFAULT_REGION: &str = "us-east-1";
@@ -126,8 +125,9 @@ impl WireClient {
                 .await
                 .map_err(|e| {
                     WireError::Config(format!(
-                        "AWS profile `{profile}`: {}",
-                        DisplayErrorContext(&e)
+                        "AWS profile `{profile}`: no usable credentials \
+                         (is it defined in ~/.aws/config or ~/.aws/credentials?): {}",
+                        error_chain(&e)
                     ))
                 })?;
         }

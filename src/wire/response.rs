@@ -18,7 +18,6 @@ use aws_smithy_runtime_api::client::retries::classifiers::{
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use serde_json::Value;
 
 use super::{ApiError, WireResponse};
@@ -204,6 +203,21 @@ pub(super) enum SendFailure {
     },
 }
 
+/// An error and its sources as one readable line (`a: b: c`), without the
+/// Debug dump `DisplayErrorContext` appends. Repeated links are dropped.
+pub(super) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && parts.last().is_none_or(|last| !last.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
 /// Reduces any operation's typed result to what the wire client needs.
 pub(super) fn settle<O, E>(result: Result<O, SdkError<E, HttpResponse>>) -> Result<(), SendFailure>
 where
@@ -213,7 +227,7 @@ where
         Ok(_) => return Ok(()),
         Err(err) => err,
     };
-    let detail = DisplayErrorContext(&err).to_string();
+    let detail = error_chain(&err);
     Err(match err {
         SdkError::ConstructionFailure(_) => SendFailure::Build(detail),
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => SendFailure::Transport(detail),

@@ -482,6 +482,10 @@ async fn closed_port_is_a_readable_transport_error() {
     assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
     assert!(message.contains("InitiateAuth"), "{message}");
     assert!(message.to_lowercase().contains("connect"), "{message}");
+    assert!(
+        !message.contains("DispatchFailure {"),
+        "Debug dump: {message}"
+    );
     for text in [err.to_string(), format!("{err:?}")] {
         assert!(!text.contains(secret), "body leaked: {text}");
     }
@@ -505,6 +509,22 @@ async fn bad_endpoints_are_config_errors() {
         let err = WireClient::new(&config).await.unwrap_err();
         assert!(matches!(err, WireError::Config(_)), "{endpoint}: {err:?}");
     }
+}
+
+#[tokio::test]
+async fn missing_aws_profile_is_a_config_error_at_construction() {
+    let profile = "cognito-scenarios-no-such-profile-7f3a";
+    let config = WireConfig {
+        endpoint: None,
+        region: Some("us-east-1".into()),
+        profile: Some(profile.into()),
+        kind: WireKind::Aws,
+    };
+    let err = WireClient::new(&config).await.unwrap_err();
+    let WireError::Config(message) = &err else {
+        panic!("expected Config, got {err:?}");
+    };
+    assert!(message.contains(profile), "{message}");
 }
 
 #[tokio::test]
