@@ -12,6 +12,9 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+use crate::deviations::Deviations;
 
 use crate::auth::fill::fill_secret_hash;
 use crate::auth::jwt;
@@ -31,6 +34,8 @@ pub struct RunSettings {
     pub target: String,
     /// Identifies this run in resource names (pool names start with `cognito-scenarios-<run_id>`).
     pub run_id: String,
+    /// Known deviations of this target from AWS (empty for the stub and AWS).
+    pub deviations: Arc<Deviations>,
 }
 
 /// Prefix of every pool the runner creates, so leftovers can be found.
@@ -84,8 +89,10 @@ pub struct ScenarioRun {
     pub transcript: Value,
     /// Steps skipped on this target, with reasons.
     pub skipped_steps: Vec<String>,
-    /// Problems that did not fail the scenario (e.g. teardown trouble).
+    /// Problems that did not fail the scenario (e.g. teardown trouble, a listed deviation that no longer occurs).
     pub warnings: Vec<String>,
+    /// Listed deviations that occurred: `step › path: reason`.
+    pub known_deviations: Vec<String>,
 }
 
 /// Runs `scenario` on `conn`.
@@ -103,6 +110,7 @@ pub async fn run_scenario(
         transcript: Value::Null,
         skipped_steps: Vec::new(),
         warnings: Vec::new(),
+        known_deviations: Vec::new(),
     };
     if let Some(reason) = scenario.targets.skip_reason(&settings.target) {
         run.outcome = Outcome::Skipped(reason);
@@ -124,6 +132,23 @@ pub async fn run_scenario(
         (Ok(()), Ok(())) => Outcome::Passed,
     };
     run.transcript = json!({ "scenario": scenario.name, "steps": runner.transcript });
+    if matches!(run.outcome, Outcome::Passed) {
+        for d in settings.deviations.for_scenario(&scenario.source.path) {
+            let key = deviation_key(&d.step, d.path.as_deref().unwrap_or(""));
+            if !runner.deviated.contains(&key) {
+                let file = settings
+                    .deviations
+                    .file
+                    .as_ref()
+                    .map(|f| f.display().to_string())
+                    .unwrap_or_default();
+                run.warnings.push(format!(
+                    "listed deviation no longer occurs, remove it from {file}: {key}"
+                ));
+            }
+        }
+    }
+    run.known_deviations = runner.known;
     run.skipped_steps = runner.skipped;
     run.elapsed = started.elapsed();
     run
@@ -142,6 +167,9 @@ struct Runner<'a> {
     created_pool: Option<String>,
     /// Variables saved so far (a flow's saves outlive its parameters).
     saved: Vec<String>,
+    /// Listed deviations that occurred, as shown, and as `step › path` keys.
+    known: Vec<String>,
+    deviated: Vec<String>,
     settings: &'a RunSettings,
 }
 
@@ -164,6 +192,8 @@ impl<'a> Runner<'a> {
             refresh_users: HashMap::new(),
             created_pool: None,
             saved: Vec::new(),
+            known: Vec::new(),
+            deviated: Vec::new(),
             settings,
         }
     }
@@ -584,6 +614,7 @@ impl<'a> Runner<'a> {
             }
             None => Vec::new(),
         };
+        let failures = self.without_known_deviations(&title, failures);
         let mut details: Vec<String> = failures
             .iter()
             .map(|f| {
@@ -599,7 +630,8 @@ impl<'a> Runner<'a> {
             .collect();
         let unexpected_error =
             call.expect.as_ref().is_none_or(|e| !e.expects_error()) && failures.is_empty();
-        if let (true, Some(e)) = (unexpected_error, &response.error) {
+        let error_listed = response.error.is_some() && self.is_known_deviation(&title, "");
+        if let (true, Some(e), false) = (unexpected_error, &response.error, error_listed) {
             details.push(self.normalizer.scrub(&format!(
                 "the call failed with {}: {} (add `expect: {{ error: {} }}` if this is what should happen)",
                 e.code,
@@ -628,6 +660,7 @@ impl<'a> Runner<'a> {
                     self.vars.insert(save.var.clone(), v);
                     self.saved.push(save.var.clone());
                 }
+                None if self.is_known_deviation(&title, save.path.as_str()) => {}
                 None => {
                     let mut f = failure(
                         FailureKind::Mismatch,
@@ -645,6 +678,35 @@ impl<'a> Runner<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Records and reports whether a difference at `path` in step `title` is listed for this target.
+    fn is_known_deviation(&mut self, title: &str, path: &str) -> bool {
+        let Some(d) = self
+            .settings
+            .deviations
+            .find(&self.scenario.source.path, title, path)
+        else {
+            return false;
+        };
+        let key = deviation_key(&d.step, d.path.as_deref().unwrap_or(""));
+        let shown = format!("{key}: {}", d.reason);
+        if !self.known.contains(&shown) {
+            self.known.push(shown);
+            self.deviated.push(key);
+        }
+        true
+    }
+
+    fn without_known_deviations(
+        &mut self,
+        title: &str,
+        failures: Vec<crate::expect::Failure>,
+    ) -> Vec<crate::expect::Failure> {
+        failures
+            .into_iter()
+            .filter(|f| !self.is_known_deviation(title, &f.path))
+            .collect()
     }
 
     /// Remembers which user a refresh token belongs to, from the ID token beside it.
@@ -666,6 +728,14 @@ impl<'a> Runner<'a> {
         }) {
             self.refresh_users.insert(refresh.to_string(), user);
         }
+    }
+}
+
+fn deviation_key(step: &str, path: &str) -> String {
+    if path.is_empty() {
+        step.to_string()
+    } else {
+        format!("{step} › {path}")
     }
 }
 

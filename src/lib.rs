@@ -21,6 +21,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod deviations;
 pub mod engine;
 pub mod expect;
 pub mod normalize;

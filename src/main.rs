@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use cognito_scenarios::clock::Clock;
+use cognito_scenarios::deviations::Deviations;
 use cognito_scenarios::report::{self, Summary, exit};
 use cognito_scenarios::snapshot::SnapshotMode;
 use cognito_scenarios::stub::{Stub, StubOptions};
@@ -78,6 +79,9 @@ enum Command {
         /// The stub's clock.
         #[arg(long, value_enum, default_value_t = StubClock::Virtual)]
         stub_clock: StubClock,
+        /// Known deviations of the target from AWS, each with a reason (e.g. expectations/moto.yaml).
+        #[arg(long)]
+        expectations: Option<PathBuf>,
         /// AWS profile for --target aws (default: the standard chain, AWS_PROFILE).
         #[arg(long)]
         profile: Option<String>,
@@ -171,6 +175,7 @@ async fn dispatch(command: Command) -> i32 {
             snapshots,
             snapshot_dir,
             stub_clock,
+            expectations,
             profile,
             region,
         } => {
@@ -200,6 +205,16 @@ async fn dispatch(command: Command) -> i32 {
                 (_, Some(Snapshots::Off)) => SnapshotMode::Off,
                 _ => suite::default_snapshot_mode(&spec),
             };
+            let deviations = match expectations {
+                Some(path) => match Deviations::load(&path) {
+                    Ok(d) => Arc::new(d),
+                    Err(diags) => {
+                        eprint!("{}", report::diagnostics(&diags));
+                        return exit::INVALID_SCENARIO;
+                    }
+                },
+                None => Arc::default(),
+            };
             let jobs = jobs.unwrap_or_else(|| {
                 std::thread::available_parallelism()
                     .map(|n| n.get())
@@ -214,6 +229,7 @@ async fn dispatch(command: Command) -> i32 {
                     snapshots: mode,
                     snapshot_dir,
                     run_id: suite::new_run_id(),
+                    deviations,
                 },
             )
             .await

@@ -53,6 +53,9 @@ pub fn scenario_result(run: &ScenarioRun) -> String {
             );
             let _ = writeln!(out, "      step {}", style(&f.step).bold());
             let _ = writeln!(out, "        at {}", style(&f.location).cyan());
+            if let Some(snippet) = source_line(&f.location) {
+                out.push_str(&snippet);
+            }
             for from in f.called_from.iter().rev() {
                 let _ = writeln!(out, "        used from {}", style(from).cyan());
             }
@@ -76,6 +79,9 @@ pub fn scenario_result(run: &ScenarioRun) -> String {
                 }
             }
         }
+    }
+    for d in &run.known_deviations {
+        let _ = writeln!(out, "      {} {d}", style("known deviation:").dim());
     }
     for w in &run.warnings {
         let _ = writeln!(out, "      {} {w}", style("warning:").yellow());
@@ -155,6 +161,20 @@ pub fn exit_code(runs: &[ScenarioRun], invalid: usize) -> i32 {
     }
 }
 
+/// The source line of a `file:line:col` location with a caret under the column.
+fn source_line(location: &str) -> Option<String> {
+    let mut parts = location.rsplitn(3, ':');
+    let col: usize = parts.next()?.parse().ok()?;
+    let line: usize = parts.next()?.parse().ok()?;
+    let text = std::fs::read_to_string(parts.next()?).ok()?;
+    let source = text.lines().nth(line.checked_sub(1)?)?;
+    let caret = format!("{}^", " ".repeat(col.saturating_sub(1)));
+    Some(format!(
+        "        | {source}\n        | {}\n",
+        style(caret).red().bold()
+    ))
+}
+
 fn secs(d: Duration) -> String {
     format!("({:.2}s)", d.as_secs_f64())
 }
@@ -173,6 +193,7 @@ mod tests {
             transcript: serde_json::Value::Null,
             skipped_steps: vec![],
             warnings: vec![],
+            known_deviations: vec![],
         }
     }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::deviations::Deviations;
 use crate::engine::{Failure, FailureKind, Outcome, RunSettings, ScenarioRun, run_scenario};
 use crate::scenario::{Diagnostic, Loader, Scenario, discover};
 use crate::snapshot::{self, SnapshotMode};
@@ -52,6 +53,8 @@ pub struct RunOptions {
     pub snapshots: SnapshotMode,
     pub snapshot_dir: PathBuf,
     pub run_id: String,
+    /// Known deviations of the target (`--expectations`).
+    pub deviations: Arc<Deviations>,
 }
 
 /// A fresh run id: short, unique enough, valid in pool names.
@@ -96,6 +99,7 @@ pub async fn run_one(scenario: &Scenario, target: &Target, options: &RunOptions)
     let settings = RunSettings {
         target: spec.name().to_string(),
         run_id: options.run_id.clone(),
+        deviations: options.deviations.clone(),
     };
     let conn = match target.connect().await {
         Ok(c) => c,
@@ -118,6 +122,7 @@ pub async fn run_one(scenario: &Scenario, target: &Target, options: &RunOptions)
                 transcript: serde_json::Value::Null,
                 skipped_steps: Vec::new(),
                 warnings: Vec::new(),
+                known_deviations: Vec::new(),
             };
         }
     };

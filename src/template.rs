@@ -258,9 +258,9 @@ impl Templates {
     /// Renders every string in `node`, returning JSON. Errors carry the span of the string.
     pub fn render(&self, node: &Node, vars: &Vars) -> Result<Value, (Span, RenderError)> {
         Ok(match &node.value {
-            NodeValue::String { value, .. } => {
-                self.render_str(value, vars).map_err(|e| (node.span, e))?
-            }
+            NodeValue::String { value, quoted } => self
+                .render_str(value, vars)
+                .map_err(|e| (span_of_error(node, value, *quoted, &e), e))?,
             NodeValue::Seq(items) => Value::Array(
                 items
                     .iter()
@@ -313,6 +313,27 @@ impl Templates {
             Some(d) => d.to_string(),
             None => e.kind().to_string(),
         })
+    }
+}
+
+/// Narrows an undefined variable's span to the name inside a one-line string,
+/// so the caret sits under the misspelt name rather than the whole value.
+fn span_of_error(node: &Node, text: &str, quoted: bool, err: &RenderError) -> Span {
+    let RenderError::Undefined { name, .. } = err else {
+        return node.span;
+    };
+    let first = name.split('.').next().unwrap_or(name);
+    let single_line = node.span.line == node.span.end_line && !text.contains('\n');
+    match text.find(first) {
+        Some(offset) if single_line && !text[..offset].contains('\\') => {
+            let col = node.span.col + usize::from(quoted) + text[..offset].chars().count();
+            Span {
+                col,
+                end_col: col + name.chars().count(),
+                ..node.span
+            }
+        }
+        _ => node.span,
     }
 }
 
@@ -515,7 +536,11 @@ mod tests {
         let t = templates(Clock::virtual_now());
         let node = crate::scenario::yaml::parse("a: ok\nb: [x, \"{{ nope }}\"]\n").unwrap();
         let (span, err) = t.render(&node, &Vars::new()).unwrap_err();
-        assert_eq!((span.line, span.col), (2, 8));
+        assert_eq!(
+            (span.line, span.col, span.end_col),
+            (2, 12, 16),
+            "the caret sits under `nope`"
+        );
         assert!(matches!(err, RenderError::Undefined { .. }));
     }
 }

@@ -16,14 +16,31 @@ use cognito_scenarios::target::{Target, TargetSpec};
 use serde_json::Value;
 
 const SECRET_KEYS: &[&str] = &[
-    "Password", "PASSWORD", "NEW_PASSWORD", "TemporaryPassword", "PreviousPassword", "ProposedPassword",
-    "Session", "AccessToken", "IdToken", "RefreshToken", "Token", "SecretCode", "ClientSecret",
-    "SECRET_HASH", "SecretHash", "UserCode", "SOFTWARE_TOKEN_MFA_CODE", "ConfirmationCode",
+    "Password",
+    "PASSWORD",
+    "NEW_PASSWORD",
+    "TemporaryPassword",
+    "PreviousPassword",
+    "ProposedPassword",
+    "Session",
+    "AccessToken",
+    "IdToken",
+    "RefreshToken",
+    "Token",
+    "SecretCode",
+    "ClientSecret",
+    "SECRET_HASH",
+    "SecretHash",
+    "UserCode",
+    "SOFTWARE_TOKEN_MFA_CODE",
+    "ConfirmationCode",
 ];
 
 fn collect(value: &Value, key: Option<&str>, out: &mut Vec<String>) {
     match value {
-        Value::String(s) if key.is_some_and(|k| SECRET_KEYS.contains(&k)) && !s.is_empty() => out.push(s.clone()),
+        Value::String(s) if key.is_some_and(|k| SECRET_KEYS.contains(&k)) && !s.is_empty() => {
+            out.push(s.clone())
+        }
         Value::Array(items) => items.iter().for_each(|v| collect(v, key, out)),
         Value::Object(map) => map.iter().for_each(|(k, v)| collect(v, Some(k), out)),
         _ => {}
@@ -34,7 +51,13 @@ fn collect(value: &Value, key: Option<&str>, out: &mut Vec<String>) {
 fn leaks<'a>(secrets: &'a [String], shown: &str) -> Vec<&'a str> {
     secrets
         .iter()
-        .filter(|s| if s.len() >= 8 { shown.contains(s.as_str()) } else { shown.contains(&format!("\"{s}\"")) || shown.contains(&format!(": {s}\n")) })
+        .filter(|s| {
+            if s.len() >= 8 {
+                shown.contains(s.as_str())
+            } else {
+                shown.contains(&format!("\"{s}\"")) || shown.contains(&format!(": {s}\n"))
+            }
+        })
         .map(String::as_str)
         .collect()
 }
@@ -42,20 +65,32 @@ fn leaks<'a>(secrets: &'a [String], shown: &str) -> Vec<&'a str> {
 #[test]
 fn no_secret_reaches_snapshots_or_reports() {
     std::env::set_current_dir(support::root()).unwrap();
-    let paths = [PathBuf::from("scenarios"), PathBuf::from("tests/fixtures/leaky")];
+    let paths = [
+        PathBuf::from("scenarios"),
+        PathBuf::from("tests/fixtures/leaky"),
+    ];
     let loaded = suite::load(&paths, None).unwrap();
     assert!(loaded.invalid.is_empty());
-    assert!(loaded.scenarios.len() >= 10, "expected the bundled scenarios");
+    assert!(
+        loaded.scenarios.len() >= 10,
+        "expected the bundled scenarios"
+    );
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut failures_seen = 0;
     let mut secrets_seen = 0;
     runtime.block_on(async {
-        let target = Target::open(TargetSpec::Stub { real_clock: false }).await.unwrap();
+        let target = Target::open(TargetSpec::Stub { real_clock: false })
+            .await
+            .unwrap();
         for scenario in &loaded.scenarios {
             let mut conn = target.connect().await.unwrap();
             let recorder = Arc::new(Mutex::new(Vec::new()));
             conn.recorder = Some(recorder.clone());
-            let settings = RunSettings { target: "stub".into(), run_id: "t1".into() };
+            let settings = RunSettings {
+                target: "stub".into(),
+                run_id: "t1".into(),
+                deviations: Default::default(),
+            };
             let run = run_scenario(scenario, &conn, &settings).await;
             if matches!(run.outcome, Outcome::Failed(_)) {
                 failures_seen += 1;
@@ -68,11 +103,21 @@ fn no_secret_reaches_snapshots_or_reports() {
             let snapshot = serde_yaml_like(&run.transcript);
             let shown = format!("{snapshot}\n{}", report::scenario_result(&run));
             let leaked = leaks(&secrets, &shown);
-            assert!(leaked.is_empty(), "{}: secrets shown: {leaked:?}\n{shown}", scenario.name);
+            assert!(
+                leaked.is_empty(),
+                "{}: secrets shown: {leaked:?}\n{shown}",
+                scenario.name
+            );
         }
     });
-    assert!(secrets_seen > 50, "the scenarios should have exchanged many secrets, saw {secrets_seen}");
-    assert!(failures_seen >= 1, "the deliberately failing scenario must fail (its report is part of the check)");
+    assert!(
+        secrets_seen > 50,
+        "the scenarios should have exchanged many secrets, saw {secrets_seen}"
+    );
+    assert!(
+        failures_seen >= 1,
+        "the deliberately failing scenario must fail (its report is part of the check)"
+    );
 }
 
 /// The snapshot as insta would write it is YAML of the same values; searching

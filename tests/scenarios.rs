@@ -12,6 +12,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use cognito_scenarios::deviations::Deviations;
 use cognito_scenarios::engine::Outcome;
 use cognito_scenarios::report;
 use cognito_scenarios::scenario::Scenario;
@@ -46,6 +47,7 @@ fn main() {
                     &s,
                     TargetSpec::Stub { real_clock: false },
                     SnapshotMode::Check,
+                    Default::default(),
                 )
             })
             .with_ignored_flag(stub_skip),
@@ -53,11 +55,14 @@ fn main() {
         let path = scenario.source.path.to_string_lossy().into_owned();
         if MOTO_FOLDERS.iter().any(|f| path.starts_with(f)) {
             trials.push(Trial::test(format!("moto::{name}"), move || {
+                let deviations = Deviations::load(Path::new("expectations/moto.yaml"))
+                    .map_err(|d| report::diagnostics(&d))?;
                 let moto = support::Server::moto();
                 run(
                     &scenario,
                     TargetSpec::Endpoint { url: moto.url() },
                     SnapshotMode::Off,
+                    Arc::new(deviations),
                 )
             }));
         }
@@ -71,7 +76,12 @@ fn trial_name(path: &Path) -> String {
     text.strip_suffix(".yaml").unwrap_or(text).to_string()
 }
 
-fn run(scenario: &Scenario, spec: TargetSpec, snapshots: SnapshotMode) -> Result<(), Failed> {
+fn run(
+    scenario: &Scenario,
+    spec: TargetSpec,
+    snapshots: SnapshotMode,
+    deviations: Arc<Deviations>,
+) -> Result<(), Failed> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -83,9 +93,14 @@ fn run(scenario: &Scenario, spec: TargetSpec, snapshots: SnapshotMode) -> Result
             snapshots,
             snapshot_dir: support::root().join("snapshots"),
             run_id: suite::new_run_id(),
+            deviations,
         };
         let run = suite::run_one(scenario, &target, &options).await;
         match run.outcome {
+            // A listed deviation that no longer occurs must be removed from the list.
+            Outcome::Passed if !run.warnings.is_empty() => {
+                Err(Failed::from(report::scenario_result(&run)))
+            }
             Outcome::Passed | Outcome::Skipped(_) => Ok(()),
             Outcome::Failed(_) => Err(Failed::from(report::scenario_result(&run))),
         }

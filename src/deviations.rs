@@ -1,0 +1,182 @@
+//! Known deviations of a target from AWS, listed with a reason
+//! (`expectations/<target>.yaml`).
+//!
+//! A scenario encodes AWS's behaviour, never an emulator's. Where an emulator
+//! is known to differ, the difference is listed here instead of weakening the
+//! scenario: a listed difference does not fail the run, an unlisted one does,
+//! and a listed one that no longer happens is reported so the list shrinks.
+//!
+//! ```yaml
+//! - scenario: scenarios/new-password/admin-user-password-auth.yaml
+//!   step: first sign-in asks for a new password
+//!   path: ChallengeParameters.USER_ID_FOR_SRP     # omit to accept any difference in the step
+//!   reason: moto answers NEW_PASSWORD_REQUIRED with empty ChallengeParameters
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use crate::scenario::Diagnostic;
+use crate::scenario::diagnostic::did_you_mean;
+use crate::scenario::yaml::{self, Span};
+
+/// One listed deviation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deviation {
+    pub scenario: String,
+    pub step: String,
+    /// The response path that differs; `None` for any difference in the step.
+    pub path: Option<String>,
+    pub reason: String,
+}
+
+/// The deviations listed for one target.
+#[derive(Debug, Clone, Default)]
+pub struct Deviations {
+    pub file: Option<PathBuf>,
+    pub entries: Vec<Deviation>,
+}
+
+const KEYS: &[&str] = &["scenario", "step", "path", "reason"];
+
+impl Deviations {
+    /// Reads an expectation file; every problem is reported with its position.
+    pub fn load(path: &Path) -> Result<Deviations, Vec<Diagnostic>> {
+        let err = |span: Span, m: String| Diagnostic::new(path, span, m);
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| vec![err(Span::at(1, 1), format!("cannot read file: {e}"))])?;
+        let root = yaml::parse(&text)
+            .map_err(|e| vec![err(e.span, format!("YAML syntax: {}", e.message))])?;
+        let items = match root.as_seq() {
+            Some(items) => items,
+            None if root.as_map().is_none() && root.as_str().is_none() => &[],
+            None => {
+                return Err(vec![err(
+                    root.span,
+                    "an expectation file is a list of deviations".into(),
+                )]);
+            }
+        };
+        let mut diags = Vec::new();
+        let mut entries = Vec::new();
+        for item in items {
+            let Some(map) = item.as_map() else {
+                diags.push(err(
+                    item.span,
+                    "each deviation is a mapping with scenario, step, path and reason".into(),
+                ));
+                continue;
+            };
+            for (k, _) in map {
+                if !KEYS.contains(&k.name.as_str()) {
+                    let mut d = err(k.span, format!("unknown key `{}` in a deviation", k.name));
+                    d.hint = did_you_mean(&k.name, KEYS.iter().copied())
+                        .map(|s| format!("did you mean `{s}`?"));
+                    diags.push(d);
+                }
+            }
+            let text = |key: &str| {
+                item.get(key)
+                    .and_then(|n| n.as_str())
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            };
+            match (text("scenario"), text("step"), text("reason")) {
+                (Some(scenario), Some(step), Some(reason)) => entries.push(Deviation {
+                    scenario,
+                    step,
+                    path: text("path"),
+                    reason,
+                }),
+                (_, _, None) => diags.push(err(
+                    item.span,
+                    "a deviation needs a `reason`: say why the target differs".into(),
+                )),
+                _ => diags.push(err(
+                    item.span,
+                    "a deviation needs `scenario` (file path) and `step` (step name)".into(),
+                )),
+            }
+        }
+        if diags.is_empty() {
+            Ok(Deviations {
+                file: Some(path.to_path_buf()),
+                entries,
+            })
+        } else {
+            Err(diags)
+        }
+    }
+
+    /// The deviation that covers a difference at `path` in `step` of `scenario`.
+    pub fn find(&self, scenario: &Path, step: &str, path: &str) -> Option<&Deviation> {
+        let scenario = scenario.to_string_lossy();
+        self.entries.iter().find(|d| {
+            d.scenario == scenario
+                && d.step == step
+                && d.path
+                    .as_deref()
+                    .is_none_or(|p| p == path || path.starts_with(&format!("{p}.")))
+        })
+    }
+
+    /// The deviations listed for `scenario`.
+    pub fn for_scenario<'a>(
+        &'a self,
+        scenario: &'a Path,
+    ) -> impl Iterator<Item = &'a Deviation> + 'a {
+        let scenario = scenario.to_string_lossy().into_owned();
+        self.entries.iter().filter(move |d| d.scenario == scenario)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> PathBuf {
+        let path =
+            std::env::temp_dir().join(format!("cs-deviations-{}.yaml", uuid::Uuid::new_v4()));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn loads_and_matches_paths_and_whole_steps() {
+        let path = write(
+            "- scenario: s.yaml\n  step: sign in\n  path: ChallengeParameters\n  reason: r\n- scenario: s.yaml\n  step: other\n  reason: r2\n",
+        );
+        let d = Deviations::load(&path).unwrap();
+        assert!(
+            d.find(
+                Path::new("s.yaml"),
+                "sign in",
+                "ChallengeParameters.USER_ID_FOR_SRP"
+            )
+            .is_some()
+        );
+        assert!(
+            d.find(Path::new("s.yaml"), "sign in", "ChallengeParametersX")
+                .is_none()
+        );
+        assert!(d.find(Path::new("s.yaml"), "other", "anything").is_some());
+        assert!(
+            d.find(Path::new("t.yaml"), "sign in", "ChallengeParameters")
+                .is_none()
+        );
+        assert_eq!(d.for_scenario(Path::new("s.yaml")).count(), 2);
+    }
+
+    #[test]
+    fn a_reason_is_required_and_keys_are_checked() {
+        let path = write("- scenario: s.yaml\n  step: x\n  reson: typo\n");
+        let diags = Deviations::load(&path).unwrap_err();
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.message.contains("unknown key `reson`")
+                    && d.hint.as_deref() == Some("did you mean `reason`?"))
+        );
+        assert!(diags.iter().any(|d| d.message.contains("needs a `reason`")));
+    }
+}
