@@ -21,7 +21,7 @@ use crate::auth::jwt;
 use crate::expect::Observed;
 use crate::normalize::{Known, Normalizer};
 use crate::scenario::diagnostic::location;
-use crate::scenario::yaml::{Node, NodeValue, Span};
+use crate::scenario::yaml::{Node, Span};
 use crate::scenario::{Action, Call, PoolFixture, Scenario, Step, Use};
 use crate::target::Connection;
 use crate::template::{ClientCredentials, HelperState, RenderError, Templates, Vars};
@@ -46,7 +46,7 @@ pub const POOL_PREFIX: &str = "cognito-scenarios-";
 pub enum Outcome {
     Passed,
     Skipped(String),
-    Failed(Failure),
+    Failed(Box<Failure>),
 }
 
 /// What kind of failure, which decides the exit code.
@@ -76,6 +76,28 @@ pub struct Failure {
     pub hint: Option<String>,
     pub request: Option<Value>,
     pub response: Option<Value>,
+}
+
+impl Failure {
+    /// A failure with no details, request or response.
+    pub fn new(
+        kind: FailureKind,
+        step: impl Into<String>,
+        location: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Failure {
+        Failure {
+            kind,
+            step: step.into(),
+            location: location.into(),
+            called_from: Vec::new(),
+            message: message.into(),
+            details: Vec::new(),
+            hint: None,
+            request: None,
+            response: None,
+        }
+    }
 }
 
 /// The result of one scenario run.
@@ -125,10 +147,10 @@ pub async fn run_scenario(
     run.outcome = match (result, teardown) {
         (Err(f), Err(t)) => {
             run.warnings.push(t.message);
-            Outcome::Failed(f)
+            Outcome::Failed(Box::new(f))
         }
-        (Err(f), Ok(())) => Outcome::Failed(f),
-        (Ok(()), Err(t)) => Outcome::Failed(t),
+        (Err(f), Ok(())) => Outcome::Failed(Box::new(f)),
+        (Ok(()), Err(t)) => Outcome::Failed(Box::new(t)),
         (Ok(()), Ok(())) => Outcome::Passed,
     };
     run.transcript = json!({ "scenario": scenario.name, "steps": runner.transcript });
@@ -199,17 +221,15 @@ impl<'a> Runner<'a> {
     }
 
     fn scenario_failure(&self, span: Span, err: &RenderError, what: &str) -> Failure {
-        Failure {
-            kind: FailureKind::Scenario,
-            step: what.to_string(),
-            location: location(&self.scenario.source.path, span),
-            called_from: Vec::new(),
-            message: self.normalizer.scrub(&err.to_string()),
-            details: Vec::new(),
-            hint: err.hint(),
-            request: None,
-            response: None,
-        }
+        let at = location(&self.scenario.source.path, span);
+        let mut f = Failure::new(
+            FailureKind::Scenario,
+            what,
+            at,
+            self.normalizer.scrub(&err.to_string()),
+        );
+        f.hint = err.hint();
+        f
     }
 
     /// Renders a node, waiting out used TOTP windows (by advancing a virtual
@@ -315,17 +335,13 @@ impl<'a> Runner<'a> {
     }
 
     fn fixture_failure(&self, span: Span, message: String) -> Failure {
-        Failure {
-            kind: FailureKind::Target,
-            step: "pool fixture".into(),
-            location: location(&self.scenario.source.path, span),
-            called_from: Vec::new(),
-            message: self.normalizer.scrub(&message),
-            details: Vec::new(),
-            hint: None,
-            request: None,
-            response: None,
-        }
+        let at = location(&self.scenario.source.path, span);
+        Failure::new(
+            FailureKind::Target,
+            "pool fixture",
+            at,
+            self.normalizer.scrub(&message),
+        )
     }
 
     /// A fixture call: must succeed.
@@ -530,16 +546,13 @@ impl<'a> Runner<'a> {
 
     async fn call(&mut self, step: &Step, call: &Call) -> Result<(), Failure> {
         let title = step.title();
-        let failure = |kind, span: Span, message: String| Failure {
-            kind,
-            step: title.clone(),
-            location: location(&step.source.path, span),
-            called_from: Vec::new(),
-            message,
-            details: Vec::new(),
-            hint: None,
-            request: None,
-            response: None,
+        let failure = |kind, span: Span, message: String| {
+            Failure::new(
+                kind,
+                title.clone(),
+                location(&step.source.path, span),
+                message,
+            )
         };
         let mut body = match self.render(&call.with).await {
             Ok(b) => b,
@@ -773,11 +786,6 @@ pub fn pool_name(run_id: &str, scenario: &str) -> String {
     let mut name = format!("{POOL_PREFIX}{run_id}-{slug}");
     name.truncate(128);
     name
-}
-
-/// Whether a node is an empty mapping (a fixture section with no parameters).
-pub fn is_empty_map(node: &Node) -> bool {
-    matches!(&node.value, NodeValue::Map(m) if m.is_empty())
 }
 
 #[cfg(test)]

@@ -198,17 +198,7 @@ mod tests {
     }
 
     fn failed(kind: FailureKind) -> Outcome {
-        Outcome::Failed(Failure {
-            kind,
-            step: "s".into(),
-            location: "f.yaml:1:1".into(),
-            called_from: vec![],
-            message: "m".into(),
-            details: vec![],
-            hint: None,
-            request: None,
-            response: None,
-        })
+        Outcome::Failed(Box::new(Failure::new(kind, "s", "f.yaml:1:1", "m")))
     }
 
     #[test]

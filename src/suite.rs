@@ -107,17 +107,12 @@ pub async fn run_one(scenario: &Scenario, target: &Target, options: &RunOptions)
             return ScenarioRun {
                 name: scenario.name.clone(),
                 file: scenario.source.path.clone(),
-                outcome: Outcome::Failed(Failure {
-                    kind: FailureKind::Target,
-                    step: "connect".into(),
-                    location: scenario.source.path.display().to_string(),
-                    called_from: Vec::new(),
-                    message: e.to_string(),
-                    details: Vec::new(),
-                    hint: None,
-                    request: None,
-                    response: None,
-                }),
+                outcome: Outcome::Failed(Box::new(Failure::new(
+                    FailureKind::Target,
+                    "connect",
+                    scenario.source.path.display().to_string(),
+                    e.to_string(),
+                ))),
                 elapsed: Default::default(),
                 transcript: serde_json::Value::Null,
                 skipped_steps: Vec::new(),
@@ -155,17 +150,12 @@ pub async fn run_one(scenario: &Scenario, target: &Target, options: &RunOptions)
         .await
         .unwrap_or_else(|e| Err(format!("snapshot check failed: {e}")));
         if let Err(message) = checked {
-            run.outcome = Outcome::Failed(Failure {
-                kind: FailureKind::Mismatch,
-                step: "snapshot".into(),
-                location: scenario.source.path.display().to_string(),
-                called_from: Vec::new(),
+            run.outcome = Outcome::Failed(Box::new(Failure::new(
+                FailureKind::Mismatch,
+                "snapshot",
+                scenario.source.path.display().to_string(),
                 message,
-                details: Vec::new(),
-                hint: None,
-                request: None,
-                response: None,
-            });
+            )));
         }
     }
     run

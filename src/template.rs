@@ -303,10 +303,10 @@ impl Templates {
     }
 
     fn runtime_error(&self, e: MjError) -> RenderError {
-        if e.detail() == Some(TOTP_WAIT) {
-            if let Some(until) = lock(&self.state.totp_wait_until).take() {
-                return RenderError::TotpWait(until);
-            }
+        if e.detail() == Some(TOTP_WAIT)
+            && let Some(until) = lock(&self.state.totp_wait_until).take()
+        {
+            return RenderError::TotpWait(until);
         }
         // The helper's own message, without minijinja's template dump (which could hold values).
         RenderError::Template(match e.detail() {

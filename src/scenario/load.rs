@@ -309,7 +309,7 @@ impl Loader {
             return None;
         }
         let action = if let Some(op) = node.get("call") {
-            Action::Call(self.call(ctx, node, op)?)
+            Action::Call(Box::new(self.call(ctx, node, op)?))
         } else if let Some(flow) = node.get("use") {
             for key in ["expect", "save", "snapshot"] {
                 if let Some((k, _)) = map.iter().find(|(k, _)| k.name == key) {

@@ -90,7 +90,7 @@ pub struct Step {
 /// What a step does.
 #[derive(Debug, Clone)]
 pub enum Action {
-    Call(Call),
+    Call(Box<Call>),
     Use(Use),
     Wait(Duration),
 }
@@ -158,7 +158,7 @@ impl Step {
 /// `90s`, `4m`, `1m30s`, `250ms`.
 pub fn humanize(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 != 0 {
+    if !ms.is_multiple_of(1000) {
         return format!("{ms}ms");
     }
     let s = ms / 1000;

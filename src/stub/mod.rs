@@ -345,6 +345,22 @@ impl StubService {
         {
             return self.jwks(pool_id);
         }
+        if method == "GET"
+            && let Some((pool_id, username)) = path
+                .strip_prefix("/_stub/code/")
+                .and_then(|rest| rest.split_once('/'))
+        {
+            // Standalone use: the latest confirmation code delivered to a user,
+            // for clients (boto3, an app's tests) that cannot read the outbox.
+            let code = self.outbox().latest_code(pool_id, username);
+            let status = if code.is_some() { 200 } else { 404 };
+            return StubResponse {
+                status,
+                body: serde_json::to_vec(&serde_json::json!({ "code": code })).unwrap_or_default(),
+                content_type: "application/json",
+                headers: vec![],
+            };
+        }
         if method == "GET" && path == "/health" {
             // Readiness probe for scripts and tests that start the standalone stub.
             return StubResponse {
