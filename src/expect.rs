@@ -44,25 +44,7 @@ pub const TYPE_NAMES: [&str; 7] = [
     "string", "number", "integer", "boolean", "object", "array", "null",
 ];
 
-/// Challenge names Cognito returns (botocore ChallengeNameType).
-const CHALLENGES: [&str; 16] = [
-    "SMS_MFA",
-    "EMAIL_OTP",
-    "SOFTWARE_TOKEN_MFA",
-    "SELECT_MFA_TYPE",
-    "MFA_SETUP",
-    "PASSWORD_VERIFIER",
-    "CUSTOM_CHALLENGE",
-    "SELECT_CHALLENGE",
-    "DEVICE_SRP_AUTH",
-    "DEVICE_PASSWORD_VERIFIER",
-    "ADMIN_NO_SRP_AUTH",
-    "NEW_PASSWORD_REQUIRED",
-    "SMS_OTP",
-    "PASSWORD",
-    "WEB_AUTHN",
-    "PASSWORD_SRP",
-];
+use crate::wire::operations::CHALLENGE_NAMES as CHALLENGES;
 
 /// Error codes Cognito is known to return; used only to catch typos.
 const ERROR_CODES: [&str; 58] = [
@@ -365,7 +347,7 @@ impl Compiler {
                 if CHALLENGES.contains(&name.as_str()) {
                     return Some(Matcher::Value(value.clone()));
                 }
-                let hint = match did_you_mean(name, CHALLENGES) {
+                let hint = match did_you_mean(name, CHALLENGES.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!("Cognito's challenges are {}", CHALLENGES.join(", ")),
                 };

@@ -29,24 +29,7 @@ const AUTH_FLOWS: &[&str] = &[
     "USER_AUTH",
 ];
 
-const CHALLENGE_NAMES: &[&str] = &[
-    "SMS_MFA",
-    "EMAIL_OTP",
-    "SOFTWARE_TOKEN_MFA",
-    "SELECT_MFA_TYPE",
-    "MFA_SETUP",
-    "PASSWORD_VERIFIER",
-    "CUSTOM_CHALLENGE",
-    "SELECT_CHALLENGE",
-    "DEVICE_SRP_AUTH",
-    "DEVICE_PASSWORD_VERIFIER",
-    "ADMIN_NO_SRP_AUTH",
-    "NEW_PASSWORD_REQUIRED",
-    "SMS_OTP",
-    "PASSWORD",
-    "WEB_AUTHN",
-    "PASSWORD_SRP",
-];
+use crate::wire::operations::CHALLENGE_NAMES;
 
 /// Friendly name used when VerifySoftwareToken got none.
 const DEFAULT_DEVICE_NAME: &str = "TOTP device";

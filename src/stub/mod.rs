@@ -256,7 +256,7 @@ impl StubService {
             header("x-amz-target").ok_or_else(|| unknown("Missing X-Amz-Target header".into()))?;
         let op = target
             .strip_prefix(TARGET_PREFIX)
-            .filter(|op| protocol::ALL_OPERATIONS.contains(op))
+            .filter(|op| crate::wire::operations::ALL.contains(op))
             .ok_or_else(|| {
                 unknown(format!(
                     "Unknown operation {}",
@@ -271,7 +271,7 @@ impl StubService {
                 protocol::header_safe(ct)
             )));
         }
-        if !protocol::PUBLIC_OPERATIONS.contains(&op)
+        if !crate::wire::operations::is_public(op)
             && !header("authorization")
                 .is_some_and(|a| a.trim_start().starts_with("AWS4-HMAC-SHA256"))
         {

@@ -179,6 +179,26 @@ operations! {
     op!("VerifyUserAttribute", verify_user_attribute);
 }
 
+/// Challenge names Cognito returns and accepts (botocore ChallengeNameType).
+pub const CHALLENGE_NAMES: &[&str] = &[
+    "SMS_MFA",
+    "EMAIL_OTP",
+    "SOFTWARE_TOKEN_MFA",
+    "SELECT_MFA_TYPE",
+    "MFA_SETUP",
+    "PASSWORD_VERIFIER",
+    "CUSTOM_CHALLENGE",
+    "SELECT_CHALLENGE",
+    "DEVICE_SRP_AUTH",
+    "DEVICE_PASSWORD_VERIFIER",
+    "ADMIN_NO_SRP_AUTH",
+    "NEW_PASSWORD_REQUIRED",
+    "SMS_OTP",
+    "PASSWORD",
+    "WEB_AUTHN",
+    "PASSWORD_SRP",
+];
+
 /// The operations AWS serves without SigV4 (`authtype: none`): they are
 /// authorised by a client id, session or access token in the body instead.
 /// Source: cognito-wire-facts.md §1 (botocore `authtype: none`).
