@@ -344,14 +344,19 @@ impl<'a> Runner<'a> {
         )
     }
 
-    /// A fixture call: must succeed.
-    async fn fixture_call(&mut self, op: &str, body: Value, span: Span) -> Result<Value, Failure> {
-        let answer = self.conn.wire.call(op, &body).await;
+    /// Sends one call, recording the raw exchange when the connection has a recorder.
+    async fn send(&self, op: &str, body: &Value) -> Result<WireResponse, WireError> {
+        let answer = self.conn.wire.call(op, body).await;
         if let (Some(recorder), Ok(response)) = (&self.conn.recorder, &answer) {
             let raw = json!({ "operation": op, "request": body, "response": response.body });
             recorder.lock().unwrap_or_else(|e| e.into_inner()).push(raw);
         }
-        match answer {
+        answer
+    }
+
+    /// A fixture call: must succeed.
+    async fn fixture_call(&mut self, op: &str, body: Value, span: Span) -> Result<Value, Failure> {
+        match self.send(op, &body).await {
             Ok(WireResponse {
                 error: None, body, ..
             }) => Ok(body),
@@ -576,7 +581,7 @@ impl<'a> Runner<'a> {
             );
         }
         let request = self.normalizer.normalize(&body);
-        let response = match self.conn.wire.call(call.operation, &body).await {
+        let response = match self.send(call.operation, &body).await {
             Ok(r) => r,
             Err(e) => {
                 let mut f = failure(
@@ -588,11 +593,6 @@ impl<'a> Runner<'a> {
                 return Err(f);
             }
         };
-        if let Some(recorder) = &self.conn.recorder {
-            let raw =
-                json!({ "operation": call.operation, "request": body, "response": response.body });
-            recorder.lock().unwrap_or_else(|e| e.into_inner()).push(raw);
-        }
         self.remember_refresh_user(&response.body);
         let shown = self.normalizer.normalize(&response.body);
         let mut entry = Map::new();

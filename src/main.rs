@@ -11,7 +11,7 @@ use cognito_scenarios::deviations::Deviations;
 use cognito_scenarios::report::{self, Summary, exit};
 use cognito_scenarios::snapshot::SnapshotMode;
 use cognito_scenarios::stub::{Stub, StubOptions};
-use cognito_scenarios::suite::{self, RunOptions};
+use cognito_scenarios::suite::{self, LoadedSuite, RunOptions};
 use cognito_scenarios::target::{Target, TargetSpec};
 use cognito_scenarios::wire::operations;
 
@@ -264,16 +264,10 @@ async fn run(
     options: RunOptions,
 ) -> i32 {
     let started = Instant::now();
-    let loaded = match suite::load(&paths, filter.as_deref()) {
+    let loaded = match load(&paths, filter.as_deref()) {
         Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
-    for diags in &loaded.invalid {
-        eprint!("{}", report::diagnostics(diags));
-    }
     if loaded.scenarios.is_empty() && loaded.invalid.is_empty() {
         eprintln!(
             "error: no scenarios found{}",
@@ -308,56 +302,55 @@ async fn run(
     report::exit_code(&runs, loaded.invalid.len())
 }
 
-fn list(paths: Vec<PathBuf>, filter: Option<String>) -> i32 {
-    match suite::load(&paths, filter.as_deref()) {
-        Ok(loaded) => {
-            for s in &loaded.scenarios {
-                let tags = if s.tags.is_empty() {
-                    String::new()
-                } else {
-                    format!("  [{}]", s.tags.join(", "))
-                };
-                println!("{}  {}{tags}", s.source.path.display(), s.name);
-            }
-            for diags in &loaded.invalid {
-                eprint!("{}", report::diagnostics(diags));
-            }
-            if loaded.invalid.is_empty() {
-                exit::OK
-            } else {
-                exit::INVALID_SCENARIO
-            }
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            exit::USAGE
-        }
+/// Loads scenarios and prints every problem of the broken files; `Err` is the exit code.
+fn load(paths: &[PathBuf], filter: Option<&str>) -> Result<LoadedSuite, i32> {
+    let loaded = suite::load(paths, filter).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::USAGE
+    })?;
+    for diags in &loaded.invalid {
+        eprint!("{}", report::diagnostics(diags));
+    }
+    Ok(loaded)
+}
+
+/// 0 when every file loaded, 2 otherwise.
+fn load_exit(loaded: &LoadedSuite) -> i32 {
+    if loaded.invalid.is_empty() {
+        exit::OK
+    } else {
+        exit::INVALID_SCENARIO
     }
 }
 
-fn validate(paths: Vec<PathBuf>) -> i32 {
-    match suite::load(&paths, None) {
-        Ok(loaded) => {
-            for diags in &loaded.invalid {
-                eprint!("{}", report::diagnostics(diags));
-            }
-            let problems: usize = loaded.invalid.iter().map(Vec::len).sum();
-            println!(
-                "{} valid, {} invalid file(s), {problems} problem(s)",
-                loaded.scenarios.len(),
-                loaded.invalid.len()
-            );
-            if loaded.invalid.is_empty() {
-                exit::OK
-            } else {
-                exit::INVALID_SCENARIO
-            }
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            exit::USAGE
-        }
+fn list(paths: Vec<PathBuf>, filter: Option<String>) -> i32 {
+    let loaded = match load(&paths, filter.as_deref()) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    for s in &loaded.scenarios {
+        let tags = if s.tags.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", s.tags.join(", "))
+        };
+        println!("{}  {}{tags}", s.source.path.display(), s.name);
     }
+    load_exit(&loaded)
+}
+
+fn validate(paths: Vec<PathBuf>) -> i32 {
+    let loaded = match load(&paths, None) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let problems: usize = loaded.invalid.iter().map(Vec::len).sum();
+    println!(
+        "{} valid, {} invalid file(s), {problems} problem(s)",
+        loaded.scenarios.len(),
+        loaded.invalid.len()
+    );
+    load_exit(&loaded)
 }
 
 async fn serve_stub(port: Option<u16>, region: String) -> i32 {

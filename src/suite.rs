@@ -1,6 +1,6 @@
 //! Loading a set of scenario files and running them concurrently on one target.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -168,9 +168,4 @@ pub fn default_snapshot_mode(spec: &TargetSpec) -> SnapshotMode {
         TargetSpec::Stub { .. } => SnapshotMode::Check,
         _ => SnapshotMode::Off,
     }
-}
-
-/// The folder holding snapshots, next to `scenarios/`.
-pub fn default_snapshot_dir(root: &Path) -> PathBuf {
-    root.join("snapshots")
 }

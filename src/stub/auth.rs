@@ -37,12 +37,16 @@ const DEFAULT_DEVICE_NAME: &str = "TOTP device";
 /// Checks a SECRET_HASH (or SignUp's `SecretHash`) against the client's
 /// secret; `names` are the usernames the hash may have been computed over
 /// (what the caller sent and the user's real username).
+/// Checks SECRET_HASH for `username` as given, or for the user's canonical
+/// username when the given one is an alias.
 pub(super) fn check_secret_hash(
     client: &Client,
-    names: &[&str],
+    username: &str,
+    canonical: Option<&str>,
     provided: Option<&str>,
 ) -> ApiResult<()> {
-    check_secret_hash_with(client, names, provided, || {
+    let names: Vec<&str> = std::iter::once(username).chain(canonical).collect();
+    check_secret_hash_with(client, &names, provided, || {
         ApiError::not_authorized(format!(
             "Unable to verify secret hash for client {}",
             client.id
@@ -270,11 +274,8 @@ fn password_auth(
     let found = pool
         .find_user_key(username)
         .and_then(|k| pool.users.get(&k).map(|u| (k, u)));
-    let mut names = vec![username];
-    if let Some((_, u)) = &found {
-        names.push(u.username.as_str());
-    }
-    check_secret_hash(client, &names, lookup(params, "SECRET_HASH"))?;
+    let canonical = found.as_ref().map(|(_, u)| u.username.as_str());
+    check_secret_hash(client, username, canonical, lookup(params, "SECRET_HASH"))?;
     let Some((key, user)) = found else {
         return Err(if client.prevent_user_existence_errors {
             ApiError::not_authorized("Incorrect username or password.")
@@ -571,11 +572,13 @@ fn respond(
     let found = pool
         .find_user_key(username)
         .and_then(|k| pool.users.get(&k).map(|u| (k, u)));
-    let mut names = vec![username];
-    if let Some((_, u)) = &found {
-        names.push(u.username.as_str());
-    }
-    check_secret_hash(client, &names, lookup(&responses, "SECRET_HASH"))?;
+    let canonical = found.as_ref().map(|(_, u)| u.username.as_str());
+    check_secret_hash(
+        client,
+        username,
+        canonical,
+        lookup(&responses, "SECRET_HASH"),
+    )?;
     let session = live_session(ctx, session_value, Some(client_id))?;
     if session.pool_id != pool_id || session.expecting.challenge_name() != name {
         return Err(invalid_session());

@@ -248,7 +248,7 @@ pub fn sign_up(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
     let pool = ctx.state.pool_of_client(client_id)?;
     let pool_id = pool.id.clone();
     let client = pool.client(client_id)?;
-    check_secret_hash(client, &[username], p.opt_str("SecretHash")?)?;
+    check_secret_hash(client, username, None, p.opt_str("SecretHash")?)?;
     let admin_only = pool
         .extra
         .get("AdminCreateUserConfig")
@@ -326,11 +326,12 @@ pub fn confirm_sign_up(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
     let client = pool.client(client_id)?;
     let prevent = client.prevent_user_existence_errors;
     let canonical = pool.user(username).ok().map(|u| u.username.clone());
-    let mut names = vec![username];
-    if let Some(c) = &canonical {
-        names.push(c);
-    }
-    check_secret_hash(client, &names, p.opt_str("SecretHash")?)?;
+    check_secret_hash(
+        client,
+        username,
+        canonical.as_deref(),
+        p.opt_str("SecretHash")?,
+    )?;
     let pool = ctx.state.pool_mut(&pool_id)?;
     let user = match pool.user_mut(username) {
         Ok(u) => u,
@@ -369,11 +370,7 @@ pub fn resend_confirmation_code(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
     let client = pool.client(client_id)?;
     let prevent = client.prevent_user_existence_errors;
     let found = pool.user(username).ok().map(|u| u.username.clone());
-    let mut names = vec![username];
-    if let Some(c) = &found {
-        names.push(c);
-    }
-    check_secret_hash(client, &names, p.opt_str("SecretHash")?)?;
+    check_secret_hash(client, username, found.as_deref(), p.opt_str("SecretHash")?)?;
     let Some(canonical) = found else {
         if prevent {
             return Ok(
@@ -1072,11 +1069,12 @@ pub fn forgot_password(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
         .as_ref()
         .and_then(|k| pool.users.get(k))
         .map(|u| u.username.clone());
-    let mut names = vec![username];
-    if let Some(c) = &canonical {
-        names.push(c);
-    }
-    check_secret_hash(client, &names, p.opt_str("SecretHash")?)?;
+    check_secret_hash(
+        client,
+        username,
+        canonical.as_deref(),
+        p.opt_str("SecretHash")?,
+    )?;
     let Some(key) = found else {
         if prevent {
             return Ok(
@@ -1106,11 +1104,12 @@ pub fn confirm_forgot_password(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
     let client = pool.client(client_id)?;
     let prevent = client.prevent_user_existence_errors;
     let canonical = pool.user(username).ok().map(|u| u.username.clone());
-    let mut names = vec![username];
-    if let Some(c) = &canonical {
-        names.push(c);
-    }
-    check_secret_hash(client, &names, p.opt_str("SecretHash")?)?;
+    check_secret_hash(
+        client,
+        username,
+        canonical.as_deref(),
+        p.opt_str("SecretHash")?,
+    )?;
     let pool = ctx.state.pool_mut(&pool_id)?;
     let policy = pool.password_policy.clone();
     let user = match pool.user_mut(username) {
