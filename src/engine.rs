@@ -464,7 +464,8 @@ impl<'a> Runner<'a> {
             .map_err(|mut f| {
                 f.step = "teardown".into();
                 f.hint = Some(format!(
-                    "a pool may be left behind; `cognito-scenarios cleanup` removes pools named {POOL_PREFIX}*"
+                    "pool {pool_id} may be left behind: delete pools named {POOL_PREFIX}{}-* by hand",
+                    self.settings.run_id
                 ));
                 f
             })
