@@ -10,8 +10,12 @@
 //! - scenario: scenarios/new-password/admin-user-password-auth.yaml
 //!   step: first sign-in asks for a new password
 //!   path: ChallengeParameters.USER_ID_FOR_SRP     # omit to accept any difference in the step
+//!   kind: missing-field
 //!   reason: moto answers NEW_PASSWORD_REQUIRED with empty ChallengeParameters
 //! ```
+//!
+//! A `path` covers differences at it and below it. `kind` is one of
+//! [`DeviationKind::NAMES`].
 
 use std::path::{Path, PathBuf};
 
@@ -26,7 +30,58 @@ pub struct Deviation {
     pub step: String,
     /// The response path that differs; `None` for any difference in the step.
     pub path: Option<String>,
+    pub kind: DeviationKind,
     pub reason: String,
+}
+
+/// What sort of difference a deviation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeviationKind {
+    /// The field is there with another value.
+    DifferentValue,
+    /// AWS sends the field; the target does not.
+    MissingField,
+    /// The target sends a field AWS does not.
+    ExtraField,
+    /// The call fails with another error code, or fails where AWS succeeds (or the reverse).
+    WrongError,
+    /// A check AWS makes (a code, a hash, a session) is not made by the target.
+    NotEnforced,
+    /// The target does not implement the operation or feature.
+    Unsupported,
+}
+
+impl DeviationKind {
+    /// The names used in expectation files.
+    pub const NAMES: &'static [&'static str] = &[
+        "different-value",
+        "missing-field",
+        "extra-field",
+        "wrong-error",
+        "not-enforced",
+        "unsupported",
+    ];
+    const ALL: [DeviationKind; 6] = [
+        DeviationKind::DifferentValue,
+        DeviationKind::MissingField,
+        DeviationKind::ExtraField,
+        DeviationKind::WrongError,
+        DeviationKind::NotEnforced,
+        DeviationKind::Unsupported,
+    ];
+
+    /// The name used in expectation files.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[Self::ALL.iter().position(|k| *k == self).unwrap_or(0)]
+    }
+
+    /// Parses a name used in expectation files.
+    pub fn parse(name: &str) -> Option<DeviationKind> {
+        Self::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| Self::ALL[i])
+    }
 }
 
 /// The deviations listed for one target.
@@ -36,7 +91,7 @@ pub struct Deviations {
     pub entries: Vec<Deviation>,
 }
 
-const KEYS: &[&str] = &["scenario", "step", "path", "reason"];
+const KEYS: &[&str] = &["scenario", "step", "path", "kind", "reason"];
 
 impl Deviations {
     /// Reads an expectation file; every problem is reported with its position.
@@ -62,7 +117,7 @@ impl Deviations {
             let Some(map) = item.as_map() else {
                 diags.push(err(
                     item.span,
-                    "each deviation is a mapping with scenario, step, path and reason".into(),
+                    "each deviation is a mapping with scenario, step, path, kind and reason".into(),
                 ));
                 continue;
             };
@@ -81,14 +136,37 @@ impl Deviations {
                     .filter(|s| !s.is_empty())
                     .map(str::to_string)
             };
-            match (text("scenario"), text("step"), text("reason")) {
-                (Some(scenario), Some(step), Some(reason)) => entries.push(Deviation {
+            let kind = match (text("kind"), item.get("kind")) {
+                (Some(name), Some(node)) => match DeviationKind::parse(&name) {
+                    Some(kind) => kind,
+                    None => {
+                        let mut d = err(node.span, format!("unknown deviation kind `{name}`"));
+                        d.hint = Some(
+                            match did_you_mean(&name, DeviationKind::NAMES.iter().copied()) {
+                                Some(s) => format!("did you mean `{s}`?"),
+                                None => format!("use one of: {}", DeviationKind::NAMES.join(", ")),
+                            },
+                        );
+                        diags.push(d);
+                        continue;
+                    }
+                },
+                _ => {
+                    let mut d = err(item.span, "a deviation needs a `kind`".into());
+                    d.hint = Some(format!("use one of: {}", DeviationKind::NAMES.join(", ")));
+                    diags.push(d);
+                    continue;
+                }
+            };
+            match (text("scenario"), text("step"), text("reason"), kind) {
+                (Some(scenario), Some(step), Some(reason), kind) => entries.push(Deviation {
                     scenario,
                     step,
                     path: text("path"),
+                    kind,
                     reason,
                 }),
-                (_, _, None) => diags.push(err(
+                (_, _, None, _) => diags.push(err(
                     item.span,
                     "a deviation needs a `reason`: say why the target differs".into(),
                 )),
@@ -144,7 +222,7 @@ mod tests {
     #[test]
     fn loads_and_matches_paths_and_whole_steps() {
         let path = write(
-            "- scenario: s.yaml\n  step: sign in\n  path: ChallengeParameters\n  reason: r\n- scenario: s.yaml\n  step: other\n  reason: r2\n",
+            "- scenario: s.yaml\n  step: sign in\n  path: ChallengeParameters\n  kind: missing-field\n  reason: r\n- scenario: s.yaml\n  step: other\n  kind: wrong-error\n  reason: r2\n",
         );
         let d = Deviations::load(&path).unwrap();
         assert!(
@@ -169,7 +247,9 @@ mod tests {
 
     #[test]
     fn a_reason_is_required_and_keys_are_checked() {
-        let path = write("- scenario: s.yaml\n  step: x\n  reson: typo\n");
+        let path = write(
+            "- scenario: s.yaml\n  step: x\n  kind: missing-feld\n  reson: typo\n- scenario: s.yaml\n  step: y\n  kind: wrong-error\n  reson: typo\n",
+        );
         let diags = Deviations::load(&path).unwrap_err();
         assert!(
             diags
@@ -178,5 +258,11 @@ mod tests {
                     && d.hint.as_deref() == Some("did you mean `reason`?"))
         );
         assert!(diags.iter().any(|d| d.message.contains("needs a `reason`")));
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.message.contains("unknown deviation kind")
+                    && d.hint.as_deref() == Some("did you mean `missing-field`?"))
+        );
     }
 }
