@@ -36,10 +36,16 @@ pub struct RunSettings {
     pub run_id: String,
     /// Known deviations of this target from AWS (empty for the stub and AWS).
     pub deviations: Arc<Deviations>,
+    /// Refuse writes to pools this run did not create (see [`crate::guard`]);
+    /// on for AWS and endpoints unless `--allow-existing-pool`, off for the stub.
+    pub guard_existing_pools: bool,
 }
 
 /// Prefix of every pool the runner creates, so leftovers can be found.
 pub const POOL_PREFIX: &str = "cognito-scenarios-";
+
+/// Tag key on every pool the runner creates; its value is the run id.
+pub const RUN_TAG: &str = "cognito-scenarios:run";
 
 /// How a scenario ended.
 #[derive(Debug, Clone)]
@@ -186,7 +192,8 @@ struct Runner<'a> {
     skipped: Vec<String>,
     /// Refresh token → the username it was issued for (for SECRET_HASH on refresh).
     refresh_users: HashMap<String, String>,
-    created_pool: Option<String>,
+    /// Pools this run created (the fixture's and any made by a step), deleted at teardown.
+    created_pools: Vec<String>,
     /// Variables saved so far (a flow's saves outlive its parameters).
     saved: Vec<String>,
     /// Listed deviations that occurred, as shown, and as `step › path` keys.
@@ -212,7 +219,7 @@ impl<'a> Runner<'a> {
             transcript: Vec::new(),
             skipped: Vec::new(),
             refresh_users: HashMap::new(),
-            created_pool: None,
+            created_pools: Vec::new(),
             saved: Vec::new(),
             known: Vec::new(),
             deviated: Vec::new(),
@@ -394,7 +401,7 @@ impl<'a> Runner<'a> {
             .to_string();
         let tags = obj.entry("UserPoolTags").or_insert_with(|| json!({}));
         if let Some(tags) = tags.as_object_mut() {
-            tags.insert("cognito-scenarios:run".into(), json!(self.settings.run_id));
+            tags.insert(RUN_TAG.into(), json!(self.settings.run_id));
         }
         let created = self.fixture_call("CreateUserPool", params, span).await?;
         let Some(pool_id) = created
@@ -406,7 +413,7 @@ impl<'a> Runner<'a> {
                 self.fixture_failure(span, "CreateUserPool answered without UserPool.Id".into())
             );
         };
-        self.created_pool = Some(pool_id.clone());
+        self.created_pools.push(pool_id.clone());
         let mut client_params = self.render(client).await.map_err(|e| fail(self, e))?;
         if let Some(obj) = client_params.as_object_mut() {
             obj.insert("UserPoolId".into(), json!(pool_id));
@@ -450,25 +457,51 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
+    /// Deletes every pool the run created, newest first, even after a failed
+    /// step. A pool the scenario already deleted is fine; deletion protection
+    /// or a domain on a pool we made is removed first.
     async fn teardown(&mut self) -> Result<(), Failure> {
-        let Some(pool_id) = self.created_pool.take() else {
-            return Ok(());
-        };
         let span = match &self.scenario.pool {
             Some(PoolFixture::Create { span, .. }) => *span,
             _ => Span::at(1, 1),
         };
-        self.fixture_call("DeleteUserPool", json!({ "UserPoolId": pool_id }), span)
-            .await
-            .map(|_| ())
-            .map_err(|mut f| {
+        let mut first_failure = None;
+        while let Some(pool_id) = self.created_pools.pop() {
+            let body = json!({ "UserPoolId": pool_id });
+            let deleted = match self.send("DeleteUserPool", &body).await {
+                Ok(WireResponse { error: None, .. }) => Ok(()),
+                Ok(WireResponse { error: Some(e), .. })
+                    if e.code == "ResourceNotFoundException" =>
+                {
+                    Ok(())
+                }
+                Ok(WireResponse { error: Some(e), .. })
+                    if e.code == "InvalidParameterException" =>
+                {
+                    crate::cleanup::delete_pool(&self.conn.wire, &pool_id)
+                        .await
+                        .map(|_| ())
+                }
+                Ok(WireResponse { error: Some(e), .. }) => {
+                    Err(format!("{}: {}", e.code, e.message.unwrap_or_default()))
+                }
+                Err(e) => Err(transport_message(&e)),
+            };
+            if let Err(message) = deleted
+                && first_failure.is_none()
+            {
+                let mut f = self
+                    .fixture_failure(span, format!("teardown DeleteUserPool failed: {message}"));
                 f.step = "teardown".into();
                 f.hint = Some(format!(
-                    "pool {pool_id} may be left behind: delete pools named {POOL_PREFIX}{}-* by hand",
+                    "pool {pool_id} may be left behind: `cognito-scenarios cleanup` deletes pools \
+                     named {POOL_PREFIX}* tagged {RUN_TAG} (this run: {})",
                     self.settings.run_id
                 ));
-                f
-            })
+                first_failure = Some(f);
+            }
+        }
+        first_failure.map_or(Ok(()), Err)
     }
 
     fn run_steps<'b>(&'b mut self, steps: &'b [Step], trail: &'b [String]) -> StepFuture<'b> {
@@ -581,6 +614,35 @@ impl<'a> Runner<'a> {
                 &self.refresh_users,
             );
         }
+        if self.settings.guard_existing_pools
+            && let Some(pool_id) =
+                crate::guard::foreign_pool_write(call.operation, &body, &self.created_pools)
+        {
+            let mut f = failure(
+                FailureKind::Scenario,
+                call.operation_span,
+                self.normalizer.scrub(&format!(
+                    "refusing {} on user pool {pool_id}: this run did not create it",
+                    call.operation
+                )),
+            );
+            f.hint = Some(format!(
+                "on {} the runner only changes pools it created; pass --allow-existing-pool \
+                 to let scenarios change existing pools",
+                self.settings.target
+            ));
+            return Err(f);
+        }
+        if call.operation == "CreateUserPool"
+            && let Some(obj) = body.as_object_mut()
+        {
+            // Tagged like fixture pools, so `cleanup` finds it if teardown cannot run.
+            let tags = obj.entry("UserPoolTags").or_insert_with(|| json!({}));
+            if let Some(tags) = tags.as_object_mut() {
+                tags.entry(RUN_TAG)
+                    .or_insert_with(|| json!(self.settings.run_id));
+            }
+        }
         let request = self.normalizer.normalize(&body);
         let response = match self.send(call.operation, &body).await {
             Ok(r) => r,
@@ -595,6 +657,7 @@ impl<'a> Runner<'a> {
             }
         };
         self.remember_refresh_user(&response.body);
+        self.track_created_pools(call.operation, &body, &response);
         let shown = self.normalizer.normalize(&response.body);
         let mut entry = Map::new();
         entry.insert("step".into(), json!(title));
@@ -721,6 +784,30 @@ impl<'a> Runner<'a> {
             .into_iter()
             .filter(|f| !self.is_known_deviation(title, &f.path))
             .collect()
+    }
+
+    /// Keeps [`Runner::created_pools`] in step with pools that steps create or delete.
+    fn track_created_pools(&mut self, operation: &str, body: &Value, response: &WireResponse) {
+        if response.error.is_some() {
+            return;
+        }
+        match operation {
+            "CreateUserPool" => {
+                if let Some(id) = response
+                    .body
+                    .pointer("/UserPool/Id")
+                    .and_then(Value::as_str)
+                {
+                    self.created_pools.push(id.to_string());
+                }
+            }
+            "DeleteUserPool" => {
+                if let Some(id) = body.get("UserPoolId").and_then(Value::as_str) {
+                    self.created_pools.retain(|p| p != id);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Remembers which user a refresh token belongs to, from the ID token beside it.

@@ -18,12 +18,16 @@
 //! - [`normalize`]: placeholders for dynamic values and secret scrubbing
 //! - [`snapshot`]: insta snapshots of normalised runs
 //! - [`report`]: console output and exit codes
+//! - [`guard`]: the existing-pool guard (runs change only pools they created)
+//! - [`cleanup`]: finding and deleting pools that runs left behind
 
 pub mod auth;
+pub mod cleanup;
 pub mod clock;
 pub mod deviations;
 pub mod engine;
 pub mod expect;
+pub mod guard;
 pub mod normalize;
 pub mod path;
 pub mod report;

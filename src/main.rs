@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use clap::{Parser, Subcommand, ValueEnum};
+use cognito_scenarios::cleanup;
 use cognito_scenarios::clock::Clock;
 use cognito_scenarios::deviations::Deviations;
 use cognito_scenarios::report::{self, Summary, exit};
@@ -88,6 +89,29 @@ enum Command {
         /// AWS region for --target aws (default: the standard chain, AWS_REGION).
         #[arg(long)]
         region: Option<String>,
+        /// Let scenarios change user pools this run did not create (e.g. a `pool: { existing: … }`).
+        /// Without it, writes to such pools on aws and endpoint targets are refused.
+        #[arg(long)]
+        allow_existing_pool: bool,
+    },
+    /// Delete user pools that runs left behind: named cognito-scenarios-… AND tagged
+    /// cognito-scenarios:run. Exit 0: done (or nothing to do); 3: a listing or deletion failed.
+    Cleanup {
+        /// aws, or endpoint=URL.
+        #[arg(long, short)]
+        target: String,
+        /// AWS profile (default: the standard chain, AWS_PROFILE).
+        #[arg(long)]
+        profile: Option<String>,
+        /// AWS region (default: the standard chain, AWS_REGION).
+        #[arg(long)]
+        region: Option<String>,
+        /// Only pools created at least this long ago (30m, 12h, 7d), sparing runs in progress.
+        #[arg(long)]
+        older_than: Option<String>,
+        /// Print what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// List scenarios (or, with --operations, the cognito-idp operations a step can call).
     List {
@@ -135,13 +159,16 @@ fn main() -> ExitCode {
     if let Command::Run {
         update_snapshots,
         snapshots,
+        target,
         ..
     } = &cli.command
         && (*update_snapshots || matches!(snapshots, Some(Snapshots::Update)))
     {
+        // AWS-validated snapshots are rewritten even when unchanged, so their date is the last validation.
+        let update = if target == "aws" { "force" } else { "always" };
         // insta reads this once; set it before any thread exists.
         // SAFETY: single-threaded here: the async runtime is not built yet.
-        unsafe { std::env::set_var("INSTA_UPDATE", "always") };
+        unsafe { std::env::set_var("INSTA_UPDATE", update) };
     }
     if std::env::var_os("INSTA_WORKSPACE_ROOT").is_none()
         && let Ok(cwd) = std::env::current_dir()
@@ -178,6 +205,7 @@ async fn dispatch(command: Command) -> i32 {
             expectations,
             profile,
             region,
+            allow_existing_pool,
         } => {
             let mut spec: TargetSpec = match target.parse() {
                 Ok(s) => s,
@@ -230,6 +258,7 @@ async fn dispatch(command: Command) -> i32 {
                     snapshot_dir,
                     run_id: suite::new_run_id(),
                     deviations,
+                    allow_existing_pool,
                 },
             )
             .await
@@ -252,6 +281,13 @@ async fn dispatch(command: Command) -> i32 {
             }
             list(paths, filter)
         }
+        Command::Cleanup {
+            target,
+            profile,
+            region,
+            older_than,
+            dry_run,
+        } => cleanup(target, profile, region, older_than, dry_run).await,
         Command::Validate { paths } => validate(paths),
         Command::Stub { port, region } => serve_stub(port, region).await,
     }
@@ -351,6 +387,103 @@ fn validate(paths: Vec<PathBuf>) -> i32 {
         loaded.invalid.len()
     );
     load_exit(&loaded)
+}
+
+async fn cleanup(
+    target: String,
+    profile: Option<String>,
+    region: Option<String>,
+    older_than: Option<String>,
+    dry_run: bool,
+) -> i32 {
+    let spec = match target.parse::<TargetSpec>() {
+        Ok(TargetSpec::Stub { .. }) => {
+            eprintln!(
+                "error: the stub keeps nothing between runs; cleanup is for --target aws or endpoint=URL"
+            );
+            return exit::USAGE;
+        }
+        Ok(TargetSpec::Aws { .. }) => TargetSpec::Aws { profile, region },
+        Ok(other) => other,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let older_than = match older_than.as_deref().map(cleanup::parse_age).transpose() {
+        Ok(age) => age,
+        Err(e) => {
+            eprintln!("error: --older-than {e}");
+            return exit::USAGE;
+        }
+    };
+    let wire = match Target::open(spec.clone()).await {
+        Ok(t) => match t.connect().await {
+            Ok(conn) => conn.wire,
+            Err(e) => {
+                eprintln!("error: target {spec}: {e}");
+                return exit::TARGET;
+            }
+        },
+        Err(e) => {
+            eprintln!("error: target {spec}: {e}");
+            return exit::TARGET;
+        }
+    };
+    let region = wire.region();
+    let leftovers = match cleanup::find_leftovers(&wire, older_than, SystemTime::now()).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot list user pools on {spec} ({region}): {e}");
+            return exit::TARGET;
+        }
+    };
+    if leftovers.is_empty() {
+        println!("no leftover pools on {spec} ({region})");
+        return exit::OK;
+    }
+    let verb = if dry_run { "would delete" } else { "deleting" };
+    println!(
+        "{verb} {} leftover pool(s) on {spec} ({region}):",
+        leftovers.len()
+    );
+    let mut failed = 0;
+    for pool in &leftovers {
+        let label = format!("{}  {}  (run {})", pool.id, pool.name, pool.run);
+        if dry_run {
+            println!("  {label}");
+            continue;
+        }
+        match cleanup::delete_pool(&wire, &pool.id).await {
+            Ok(done) => {
+                let mut notes = Vec::new();
+                if done.unprotected {
+                    notes.push("deletion protection switched off".to_string());
+                }
+                for domain in &done.domains {
+                    notes.push(format!("domain {domain} deleted"));
+                }
+                if done.already_gone {
+                    notes.push("already gone".to_string());
+                }
+                let notes = if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", notes.join(", "))
+                };
+                println!("  deleted {label}{notes}");
+            }
+            Err(e) => {
+                failed += 1;
+                println!("  FAILED  {label}: {e}");
+            }
+        }
+    }
+    if failed > 0 {
+        eprintln!("error: {failed} pool(s) could not be deleted");
+        return exit::TARGET;
+    }
+    exit::OK
 }
 
 async fn serve_stub(port: Option<u16>, region: String) -> i32 {

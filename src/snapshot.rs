@@ -45,6 +45,45 @@ pub fn snapshot_name(scenario_file: &Path) -> String {
         .to_string()
 }
 
+/// The suffix of AWS-validated reference snapshots (`name@aws.snap`).
+pub const AWS_SUFFIX: &str = "aws";
+
+/// Where AWS-validated snapshots were recorded, written as the snapshot's insta `info`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AwsValidation {
+    /// Always `aws`.
+    pub validated_against: String,
+    pub region: String,
+    /// `YYYY-MM-DD` (UTC).
+    pub date: String,
+}
+
+impl AwsValidation {
+    /// Recorded today in `region`.
+    pub fn today(region: &str) -> AwsValidation {
+        AwsValidation {
+            validated_against: AWS_SUFFIX.into(),
+            region: region.into(),
+            date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+        }
+    }
+}
+
+/// The suffix of the snapshot a run on `target` (a [`crate::target::TargetSpec::name`])
+/// writes or compares with. The stub owns the unsuffixed snapshot; AWS writes
+/// `@aws`; other targets write `@<target>`. When comparing, every target other
+/// than the stub uses the AWS-validated `@aws` snapshot when `dir` has one, else the stub's.
+pub fn suffix_for(dir: &Path, name: &str, target: &str, mode: SnapshotMode) -> Option<String> {
+    match (target, mode) {
+        ("stub", _) => None,
+        (target, SnapshotMode::Update) => Some(target.to_string()),
+        _ => dir
+            .join(format!("{name}@{AWS_SUFFIX}.snap"))
+            .exists()
+            .then(|| AWS_SUFFIX.to_string()),
+    }
+}
+
 /// Compares (or writes) the snapshot `name` in `dir`. `suffix` separates
 /// targets other than the reference one (`name@moto.snap`).
 pub fn check(
@@ -55,6 +94,30 @@ pub fn check(
     description: &str,
     value: &Value,
     mode: SnapshotMode,
+) -> Result<(), String> {
+    check_with_info(
+        dir,
+        name,
+        suffix,
+        input_file,
+        description,
+        value,
+        mode,
+        None,
+    )
+}
+
+/// [`check`], also writing `info` into the snapshot's metadata (e.g. [`AwsValidation`]).
+#[allow(clippy::too_many_arguments)]
+pub fn check_with_info(
+    dir: &Path,
+    name: &str,
+    suffix: Option<&str>,
+    input_file: &Path,
+    description: &str,
+    value: &Value,
+    mode: SnapshotMode,
+    info: Option<&AwsValidation>,
 ) -> Result<(), String> {
     if mode == SnapshotMode::Off {
         return Ok(());
@@ -77,6 +140,9 @@ pub fn check(
     settings.set_description(description);
     if let Some(suffix) = suffix {
         settings.set_snapshot_suffix(suffix);
+    }
+    if let Some(info) = info {
+        settings.set_info(info);
     }
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         settings.bind(|| insta::assert_yaml_snapshot!(name, value));
@@ -117,6 +183,29 @@ fn quiet_snapshot_panics() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_targets_compare_with_aws_when_recorded_else_the_stub() {
+        let dir = std::env::temp_dir().join(format!("cs-suffix-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let check = SnapshotMode::Check;
+        assert_eq!(suffix_for(&dir, "a", "stub", check), None);
+        assert_eq!(suffix_for(&dir, "a", "aws", check), None);
+        assert_eq!(suffix_for(&dir, "a", "endpoint", check), None);
+        assert_eq!(
+            suffix_for(&dir, "a", "aws", SnapshotMode::Update).as_deref(),
+            Some("aws")
+        );
+        std::fs::write(dir.join("a@aws.snap"), "").unwrap();
+        assert_eq!(suffix_for(&dir, "a", "aws", check).as_deref(), Some("aws"));
+        assert_eq!(
+            suffix_for(&dir, "a", "endpoint", check).as_deref(),
+            Some("aws")
+        );
+        assert_eq!(suffix_for(&dir, "a", "stub", check), None);
+        assert_eq!(suffix_for(&dir, "b", "endpoint", check), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn names_follow_the_scenario_path() {

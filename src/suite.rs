@@ -55,6 +55,8 @@ pub struct RunOptions {
     pub run_id: String,
     /// Known deviations of the target (`--expectations`).
     pub deviations: Arc<Deviations>,
+    /// Let scenarios change pools the run did not create (`--allow-existing-pool`).
+    pub allow_existing_pool: bool,
 }
 
 /// A fresh run id: short, unique enough, valid in pool names.
@@ -100,6 +102,9 @@ pub async fn run_one(scenario: &Scenario, target: &Target, options: &RunOptions)
         target: spec.name().to_string(),
         run_id: options.run_id.clone(),
         deviations: options.deviations.clone(),
+        // The stub's state is thrown away with it; other targets' is not.
+        guard_existing_pools: !options.allow_existing_pool
+            && !matches!(spec, TargetSpec::Stub { .. }),
     };
     let conn = match target.connect().await {
         Ok(c) => c,
@@ -125,9 +130,12 @@ pub async fn run_one(scenario: &Scenario, target: &Target, options: &RunOptions)
     drop(conn);
     if matches!(run.outcome, Outcome::Passed) {
         let mode = options.snapshots;
-        let suffix = match spec {
-            TargetSpec::Stub { .. } => None,
-            other => Some(other.name().to_string()),
+        let target_name = spec.name();
+        let validation = match (spec, mode, target.region()) {
+            (TargetSpec::Aws { .. }, SnapshotMode::Update, Some(region)) => {
+                Some(snapshot::AwsValidation::today(&region))
+            }
+            _ => None,
         };
         let (dir, file, name) = (
             options.snapshot_dir.clone(),
@@ -137,7 +145,8 @@ pub async fn run_one(scenario: &Scenario, target: &Target, options: &RunOptions)
         let transcript = run.transcript.clone();
         let checked = tokio::task::spawn_blocking(move || {
             let snap = snapshot::snapshot_name(&file);
-            snapshot::check(
+            let suffix = snapshot::suffix_for(&dir, &snap, target_name, mode);
+            snapshot::check_with_info(
                 &dir,
                 &snap,
                 suffix.as_deref(),
@@ -145,6 +154,7 @@ pub async fn run_one(scenario: &Scenario, target: &Target, options: &RunOptions)
                 &name,
                 &transcript,
                 mode,
+                validation.as_ref(),
             )
         })
         .await

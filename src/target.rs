@@ -131,6 +131,11 @@ impl Target {
         &self.spec
     }
 
+    /// The resolved region of AWS and endpoint targets (`None` for the stub).
+    pub fn region(&self) -> Option<String> {
+        self.shared.as_ref().map(WireClient::region)
+    }
+
     /// A connection for one scenario. The stub gets a fresh instance (own
     /// state, own virtual clock) so scenarios cannot disturb each other.
     pub async fn connect(&self) -> Result<Connection, TargetError> {

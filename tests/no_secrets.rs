@@ -90,6 +90,7 @@ fn no_secret_reaches_snapshots_or_reports() {
                 target: "stub".into(),
                 run_id: "t1".into(),
                 deviations: Default::default(),
+                guard_existing_pools: false,
             };
             let run = run_scenario(scenario, &conn, &settings).await;
             if matches!(run.outcome, Outcome::Failed(_)) {

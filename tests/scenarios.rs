@@ -94,6 +94,7 @@ fn run(
             snapshot_dir: support::root().join("snapshots"),
             run_id: suite::new_run_id(),
             deviations,
+            allow_existing_pool: false,
         };
         let run = suite::run_one(scenario, &target, &options).await;
         match run.outcome {
