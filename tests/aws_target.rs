@@ -337,8 +337,10 @@ async fn a_failed_step_still_deletes_every_pool_the_run_made() {
         shown.contains("this expectation is wrong on purpose"),
         "{shown}"
     );
-    // The fixture pool and the pool the step created were both deleted.
-    assert_eq!(aws.count("DeleteUserPool"), 2, "{shown}");
+    // The fixture pool and the pool the step created were both deleted; the
+    // step's pool had deletion protection, refused once, then switched off.
+    assert_eq!(aws.count("DeleteUserPool"), 3, "{shown}");
+    assert_eq!(aws.count("UpdateUserPool"), 1, "{shown}");
     assert!(aws.pool_names().is_empty(), "{:?}", aws.pool_names());
     // The step's pool was tagged with the run, like the fixture's.
     let created = aws.seen.lock().unwrap().created.clone();
