@@ -1160,6 +1160,14 @@ impl Evaluator<'_, '_> {
         }
         let value = match actual {
             Actual::Present(v) => v,
+            // `one_of: [X, { absent: true }]`: an alternative may accept a missing value.
+            Actual::Missing(reason)
+                if matches!(&rule.kind, RuleKind::OneOf(options) if options.iter().any(|m| {
+                    self.passes(m, Actual::Missing(reason.clone()), path)
+                })) =>
+            {
+                return;
+            }
             Actual::Missing(reason) => {
                 let message = format!("expected {}, but {reason}", describe_rule(rule));
                 return out.push(failure(span, path, message, None, None));
@@ -1574,6 +1582,19 @@ expect:
   ChallengeParameters: { equals: {} }
 "#);
         assert_eq!(run(&e, &tokens_body()), vec![]);
+    }
+
+    #[test]
+    fn one_of_may_accept_a_missing_value() {
+        let e = ok("expect:\n  Setting: { one_of: [LEGACY, { absent: true }] }\n");
+        assert_eq!(run(&e, &json!({})), vec![]);
+        assert_eq!(run(&e, &json!({"Setting": "LEGACY"})), vec![]);
+        let f = run(&e, &json!({"Setting": "ENABLED"}));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        let e = ok("expect:\n  Setting: { one_of: [LEGACY, ENABLED] }\n");
+        let f = run(&e, &json!({}));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].message.contains("is missing"), "{}", f[0].message);
     }
 
     #[test]

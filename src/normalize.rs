@@ -339,6 +339,10 @@ impl Normalizer {
                 return text(self.numbered("device_key", s));
             }
             "DeviceGroupKey" => return text(self.numbered("device_group_key", s)),
+            // App clients a scenario creates itself (the fixture's is `{{ client.id }}`).
+            "ClientId" | "client_id" | "aud" => return text(self.numbered("client_id", s)),
+            // The pool tag naming the run (DescribeUserPool's UserPoolTags).
+            "cognito-scenarios:run" => return text("<run_id>".into()),
             "TIMESTAMP" => return text("<timestamp>".into()),
             k if TOTP_CODE_KEYS.contains(&k) => return text(self.fixed("<totp_code>".into(), s)),
             k if SRP_KEYS.contains(&k) => return text(self.fixed(format!("<srp:{k}>"), s)),
@@ -939,6 +943,28 @@ mod tests {
             n.scrub("code 123456 at 1700123456789"),
             "code <totp_code> at 1700123456789"
         );
+    }
+
+    #[test]
+    fn app_clients_created_by_steps_get_placeholders() {
+        let mut n = Normalizer::new();
+        n.add_known(
+            "client.id",
+            &json!("fixture0client0id000000000"),
+            Known::Variable,
+        );
+        let out = n.normalize(&json!([
+            {"UserPoolClient": {"ClientId": "second0client0id0000000000"}},
+            {"ClientId": "second0client0id0000000000"},
+            {"ClientId": "fixture0client0id000000000"},
+            {"ClientId": "third0client0id00000000000"},
+        ]));
+        assert_eq!(out[0]["UserPoolClient"]["ClientId"], "<client_id:1>");
+        assert_eq!(out[1]["ClientId"], "<client_id:1>");
+        assert_eq!(out[2]["ClientId"], "{{ client.id }}");
+        assert_eq!(out[3]["ClientId"], "<client_id:2>");
+        let tags = n.normalize(&json!({"UserPoolTags": {"cognito-scenarios:run": "75bb8d47"}}));
+        assert_eq!(tags["UserPoolTags"]["cognito-scenarios:run"], "<run_id>");
     }
 
     #[test]

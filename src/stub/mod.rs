@@ -53,7 +53,8 @@
 //!   codes. Auto verification not turned on." (confirm with
 //!   AdminConfirmSignUp). Codes are 6 digits, valid 24 h, only the latest
 //!   is valid. Forgot-password codes go to the first *verified* channel
-//!   (AccountRecoverySetting order; phone then email by default).
+//!   (AccountRecoverySetting order; phone then email by default) and are
+//!   valid 1 h (documented).
 //! - Password policy failures are checked in the order length, lowercase,
 //!   uppercase, numbers, symbols; SignUp says "Password did not conform with
 //!   policy: …", every other operation "Password does not conform to policy: …".

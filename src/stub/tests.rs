@@ -558,6 +558,37 @@ fn confirmation_codes_expire_after_a_day() {
 }
 
 #[test]
+fn password_reset_codes_expire_after_an_hour() {
+    let t = T::new();
+    let pool = t.pool(json!({}));
+    let client = t.password_client(&pool);
+    t.confirmed_user(&pool, "max", PW);
+    t.ok(
+        "ForgotPassword",
+        json!({"ClientId": client, "Username": "max"}),
+    );
+    let code = t.svc.outbox().latest_code(&pool, "max").unwrap();
+    t.clock().advance(Duration::from_secs(3600 + 1));
+    t.assert_err(
+        "ConfirmForgotPassword",
+        json!({"ClientId": client, "Username": "max", "ConfirmationCode": code, "Password": "New-passw0rd"}),
+        "ExpiredCodeException",
+        "Invalid code provided, please request a code again.",
+    );
+    // Within the hour the code works.
+    t.ok(
+        "ForgotPassword",
+        json!({"ClientId": client, "Username": "max"}),
+    );
+    let code = t.svc.outbox().latest_code(&pool, "max").unwrap();
+    t.clock().advance(Duration::from_secs(3590));
+    t.ok(
+        "ConfirmForgotPassword",
+        json!({"ClientId": client, "Username": "max", "ConfirmationCode": code, "Password": "New-passw0rd"}),
+    );
+}
+
+#[test]
 fn no_auto_verification_means_no_code() {
     let t = T::new();
     let pool = t.pool(json!({}));

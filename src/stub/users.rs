@@ -11,8 +11,12 @@ use super::pools::STANDARD_ATTRIBUTES;
 use super::protocol::{ApiError, ApiResult, Params, validation_error};
 use super::state::{PendingCode, Pool, User, UserStatus, epoch_json, new_code};
 
-/// Codes sent by email or SMS are valid for 24 hours.
+/// Sign-up and attribute-verification codes are valid for 24 hours.
 pub const CODE_VALIDITY_MS: u64 = 24 * 3600 * 1000;
+
+/// Password-recovery codes (ForgotPassword, AdminResetUserPassword) are valid
+/// for one hour (developer guide, "Recovering user accounts").
+pub const RESET_CODE_VALIDITY_MS: u64 = 3600 * 1000;
 
 fn code_mismatch() -> ApiError {
     ApiError::new(
@@ -772,7 +776,7 @@ fn send_reset_code(ctx: &mut Ctx, pool_id: &str, key: &str) -> ApiResult<Value> 
     let code = new_code();
     user.reset_code = Some(PendingCode {
         code: code.clone(),
-        expires_ms: now + CODE_VALIDITY_MS,
+        expires_ms: now + RESET_CODE_VALIDITY_MS,
         attribute: None,
     });
     Ok(deliver(
