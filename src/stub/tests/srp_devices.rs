@@ -294,7 +294,7 @@ fn device_pool(t: &T, mfa: &str, device_config: Value, user: &str) -> (String, S
         "SetUserPoolMfaConfig",
         json!({"UserPoolId": pool, "MfaConfiguration": mfa, "SoftwareTokenMfaConfiguration": {"Enabled": true}}),
     );
-    let client = srp_client(&t, &pool, json!({}));
+    let client = srp_client(t, &pool, json!({}));
     t.confirmed_user(&pool, user, PW);
     // Enrol TOTP with the first sign-in's access token (MFA OPTIONAL lets it through).
     let first = srp_sign_in(t, &pool, &client, user, PW);
