@@ -10,7 +10,8 @@
 //!
 //! Files: `protocol` (wire shapes, parameter checks), `state` (model),
 //! `pools` (pools and app clients), `users`, `auth` (flows, challenges,
-//! sessions), `mfa`, `tokens` (JWTs, JWKS), `outbox` (delivered codes),
+//! sessions), `mfa`, `srp` (SRP-6a server maths), `devices` (device
+//! tracking), `tokens` (JWTs, JWKS), `outbox` (delivered codes),
 //! `password` (policy).
 //!
 //! # Choices where AWS's behaviour is not documented
@@ -73,6 +74,38 @@
 //! - ForgotPassword / ResendConfirmationCode for an unknown user with
 //!   PreventUserExistenceErrors ENABLED return simulated EMAIL delivery
 //!   details; ConfirmSignUp / ConfirmForgotPassword return CodeMismatchException.
+//! - USER_SRP_AUTH: PASSWORD_VERIFIER comes without a Session (as measured
+//!   on AWS); its SECRET_BLOCK (base64 of 256 random bytes) keys the pending
+//!   exchange, single-use, valid for AuthSessionValidity. The salt is stable
+//!   per user and password (keyed HMAC with a per-process secret). SRP_A that
+//!   is not hex or is 0 mod N: InvalidParameterException. An unreadable
+//!   TIMESTAMP: InvalidParameterException with AWS's observed text, nothing
+//!   spent; a readable one is re-rendered canonically before the signature
+//!   check, so a zero-padded day or wrong weekday fails with "Incorrect
+//!   username or password." (as reported against AWS); its distance from the
+//!   clock is not checked. A SECRET_BLOCK never issued and a wrong signature:
+//!   "Incorrect username or password.". The user's state (disabled,
+//!   unconfirmed, NEW_PASSWORD_REQUIRED) is checked after the proof. Unknown
+//!   user: LEGACY → UserNotFoundException at InitiateAuth; ENABLED → a stable
+//!   simulated challenge, then NotAuthorizedException.
+//! - Devices: tracking is on when the pool has a DeviceConfiguration. Every
+//!   new sign-in that did not prove a confirmed device (any flow) gets
+//!   NewDeviceMetadata (`<region>_<uuid>`, one DeviceGroupKey per user) and
+//!   the access token a `device_key` claim (kept on refresh). DEVICE_KEY is
+//!   read from AuthParameters or any challenge answer. Order: password/SRP →
+//!   user state → NEW_PASSWORD_REQUIRED → DEVICE_SRP_AUTH (confirmed device
+//!   only; ChallengeParameters: USERNAME; a Session) → DEVICE_PASSWORD_VERIFIER
+//!   (SRP_B, SALT, SECRET_BLOCK, USERNAME; no Session) → MFA → tokens.
+//!   SMS/TOTP challenges are skipped only when the proven device is
+//!   remembered and ChallengeRequiredOnNewDevice is true (API reference);
+//!   MFA_SETUP is never skipped. A DEVICE_KEY that is not the user's:
+//!   ResourceNotFoundException "Device does not exist." (the text clients
+//!   match to drop a stale key); an unconfirmed one is ignored. ConfirmDevice
+//!   remembers the device unless DeviceOnlyRememberedOnUserPrompt
+//!   (UserConfirmationNecessary true; UpdateDeviceStatus decides). Devices
+//!   stay invisible to Get/List/UpdateDeviceStatus until confirmed;
+//!   DeviceAttributes are device_status, device_name, dev:device_remembered_status
+//!   (no last_ip_used); ListDevices pages with the next DeviceKey as token.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -84,11 +117,13 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 use crate::clock::Clock;
 
 mod auth;
+mod devices;
 mod mfa;
 mod outbox;
 mod password;
 mod pools;
 pub mod protocol;
+mod srp;
 mod state;
 mod tokens;
 mod users;
@@ -204,6 +239,8 @@ pub(crate) struct Ctx<'a> {
     pub region: &'a str,
     pub outbox: &'a Outbox,
     pub keys: &'static Keys,
+    /// The device of the sign-in being handled (auth operations only).
+    pub device: state::DeviceSignIn,
 }
 
 impl StubService {
@@ -302,6 +339,7 @@ impl StubService {
             region: &self.shared.region,
             outbox: &self.shared.outbox,
             keys: self.shared.keys,
+            device: state::DeviceSignIn::default(),
         };
         dispatch(&mut ctx, op, &params)
     }
@@ -433,6 +471,16 @@ fn dispatch(ctx: &mut Ctx, op: &str, p: &Params) -> ApiResult<Value> {
         "VerifySoftwareToken" => mfa::verify_software_token(ctx, p),
         "SetUserMFAPreference" => mfa::set_user_mfa_preference(ctx, p),
         "AdminSetUserMFAPreference" => mfa::admin_set_user_mfa_preference(ctx, p),
+        // Devices.
+        "ConfirmDevice" => devices::confirm_device(ctx, p),
+        "GetDevice" => devices::get_device(ctx, p),
+        "ListDevices" => devices::list_devices(ctx, p),
+        "ForgetDevice" => devices::forget_device(ctx, p),
+        "UpdateDeviceStatus" => devices::update_device_status(ctx, p),
+        "AdminGetDevice" => devices::admin_get_device(ctx, p),
+        "AdminListDevices" => devices::admin_list_devices(ctx, p),
+        "AdminForgetDevice" => devices::admin_forget_device(ctx, p),
+        "AdminUpdateDeviceStatus" => devices::admin_update_device_status(ctx, p),
         other => Err(ApiError::not_supported(other)),
     }
 }
