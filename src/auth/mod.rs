@@ -5,4 +5,5 @@
 pub mod fill;
 pub mod jwt;
 pub mod secret_hash;
+pub mod srp;
 pub mod totp;
