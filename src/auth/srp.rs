@@ -293,7 +293,8 @@ mod tests {
     // Vectors from aws-cognito-srp 0.2.6's own tests (src/client/user.rs and
     // device.rs), made with a = 128 bytes of 0x01 and a fixed TIMESTAMP.
     const A_BYTES: [u8; 128] = [1; 128];
-    const VECTOR_A_PREFIX: &str = "b1ce118779e27c1c015d7a226ecae2ea1fcd017049e4f5c6f9908c686d496dce";
+    const VECTOR_A_PREFIX: &str =
+        "b1ce118779e27c1c015d7a226ecae2ea1fcd017049e4f5c6f9908c686d496dce";
     const VECTOR_A_SUFFIX: &str = "a626d83a483";
     const B: &str = "36ef01c6dde9fe503da333b1acc758ba";
     const SALT: &str = "36ef01c6dde9fe503da333b1acc758ba";
@@ -377,7 +378,10 @@ mod tests {
                 TIMESTAMP,
             )
         };
-        assert_eq!(sign(SALT, "xyz", SECRET_BLOCK), Err(SrpError::NotHex("SRP_B")));
+        assert_eq!(
+            sign(SALT, "xyz", SECRET_BLOCK),
+            Err(SrpError::NotHex("SRP_B"))
+        );
         assert_eq!(sign("", B, SECRET_BLOCK), Err(SrpError::NotHex("SALT")));
         assert_eq!(sign(SALT, B, "!!"), Err(SrpError::NotBase64));
         let n = N.to_str_radix(16);
@@ -432,7 +436,12 @@ mod tests {
             let key = hmac(&prk, &[b"Caldera Derived Key", &[1]]);
             BASE64.encode(hmac(
                 &key[..16],
-                &[realm.as_bytes(), user.as_bytes(), block, timestamp.as_bytes()],
+                &[
+                    realm.as_bytes(),
+                    user.as_bytes(),
+                    block,
+                    timestamp.as_bytes(),
+                ],
             ))
         }
     }
@@ -505,7 +514,13 @@ mod tests {
         };
         let ours = SrpSecret::generate();
         let sig = ours
-            .device_signature("-grp", "eu-west-1_dev", &made.password, challenge, TIMESTAMP)
+            .device_signature(
+                "-grp",
+                "eu-west-1_dev",
+                &made.password,
+                challenge,
+                TIMESTAMP,
+            )
             .unwrap();
         let expected = server.expected_signature(
             &ours.public_hex(),
