@@ -7,6 +7,8 @@
 
 use serde_json::{Map, Value, json};
 
+use base64::Engine;
+
 use super::Ctx;
 use super::outbox::{DeliveredMessage, Purpose, mask};
 use super::password::Wording;
@@ -16,6 +18,7 @@ use super::state::{
 };
 use super::tokens::{authentication_result, check_access_token};
 use super::users::{check_attributes, check_password_shape};
+use super::{devices, srp};
 use crate::auth::secret_hash::secret_hash;
 
 const AUTH_FLOWS: &[&str] = &[
@@ -110,6 +113,22 @@ pub(super) fn new_session(
     expecting: Expecting,
     admin: bool,
 ) -> ApiResult<String> {
+    let value = format!("AYABe{}", random_token(384));
+    insert_session(ctx, &value, pool_id, client_id, sub, expecting, admin)?;
+    Ok(value)
+}
+
+/// Stores a pending challenge under `value` (a Session, or the SECRET_BLOCK
+/// of an SRP verifier challenge), carrying the sign-in's device.
+fn insert_session(
+    ctx: &mut Ctx,
+    value: &str,
+    pool_id: &str,
+    client_id: &str,
+    sub: &str,
+    expecting: Expecting,
+    admin: bool,
+) -> ApiResult<()> {
     let now = ctx.clock.now_millis();
     let minutes = ctx
         .state
@@ -120,9 +139,8 @@ pub(super) fn new_session(
     ctx.state
         .sessions
         .retain(|_, s| s.expires_ms.saturating_add(3_600_000) > now);
-    let value = format!("AYABe{}", random_token(384));
     ctx.state.sessions.insert(
-        value.clone(),
+        value.to_string(),
         Session {
             pool_id: pool_id.to_string(),
             client_id: client_id.to_string(),
@@ -131,9 +149,10 @@ pub(super) fn new_session(
             expires_ms: now + minutes * 60_000,
             used: false,
             admin,
+            device: ctx.device.clone(),
         },
     );
-    Ok(value)
+    Ok(())
 }
 
 /// Looks a session up and checks it is live and bound to `client_id`;
@@ -250,7 +269,9 @@ fn start(
 ) -> ApiResult<Value> {
     let client = ctx.state.pool(pool_id)?.client(client_id)?;
     flow_enabled(client, flow)?;
+    ctx.device.key = lookup(params, "DEVICE_KEY").map(str::to_string);
     match flow {
+        "USER_SRP_AUTH" => srp_auth(ctx, pool_id, client_id, params, admin),
         "USER_PASSWORD_AUTH" | "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
             password_auth(ctx, pool_id, client_id, params, admin)
         }
@@ -268,7 +289,6 @@ fn password_auth(
 ) -> ApiResult<Value> {
     let username = require_param(params, "USERNAME")?;
     let password = require_param(params, "PASSWORD")?;
-    let now = ctx.clock.now_millis();
     let pool = ctx.state.pool(pool_id)?;
     let client = pool.client(client_id)?;
     let found = pool
@@ -286,6 +306,21 @@ fn password_auth(
     if user.password != password {
         return Err(ApiError::not_authorized("Incorrect username or password."));
     }
+    after_password(ctx, pool_id, client_id, &key, admin)
+}
+
+/// After a proven password (PASSWORD or SRP): enabled → confirmed →
+/// NEW_PASSWORD_REQUIRED → device → MFA → tokens.
+fn after_password(
+    ctx: &mut Ctx,
+    pool_id: &str,
+    client_id: &str,
+    key: &str,
+    admin: bool,
+) -> ApiResult<Value> {
+    let now = ctx.clock.now_millis();
+    let pool = ctx.state.pool(pool_id)?;
+    let user = pool.users.get(key).ok_or_else(ApiError::user_not_found)?;
     if !user.enabled {
         return Err(ApiError::not_authorized("User is disabled."));
     }
@@ -338,7 +373,167 @@ fn password_auth(
         }
         UserStatus::Confirmed => {}
     }
-    mfa_step(ctx, pool_id, client_id, &key, admin)
+    mfa_step(ctx, pool_id, client_id, key, admin)
+}
+
+/// USER_SRP_AUTH: answers PASSWORD_VERIFIER (no Session: the SECRET_BLOCK
+/// carries the exchange, as on AWS). An unknown user gets UserNotFoundException,
+/// or with PreventUserExistenceErrors a simulated challenge that always fails.
+fn srp_auth(
+    ctx: &mut Ctx,
+    pool_id: &str,
+    client_id: &str,
+    params: &[(String, String)],
+    admin: bool,
+) -> ApiResult<Value> {
+    let username = require_param(params, "USERNAME")?;
+    let srp_a = require_param(params, "SRP_A")?;
+    let pool = ctx.state.pool(pool_id)?;
+    let client = pool.client(client_id)?;
+    let found = pool
+        .find_user_key(username)
+        .and_then(|k| pool.users.get(&k).map(|u| (k, u)));
+    let canonical = found.as_ref().map(|(_, u)| u.username.as_str());
+    check_secret_hash(client, username, canonical, lookup(params, "SECRET_HASH"))?;
+    if found.is_none() && !client.prevent_user_existence_errors {
+        return Err(ApiError::user_not_found());
+    }
+    let a = srp::parse_public(srp_a).ok_or_else(|| {
+        ApiError::invalid_parameter("SRP_A must be a hexadecimal number that is not 0 mod N")
+    })?;
+    let pool_name = pool_id.split_once('_').map_or(pool_id, |(_, n)| n);
+    let (sub, user_id, salt, password, simulated) = match &found {
+        Some((_, u)) => (
+            u.sub.clone(),
+            u.username.clone(),
+            srp::stable_bytes(&["user", pool_id, &u.sub, &u.password]),
+            u.password.clone(),
+            false,
+        ),
+        None => {
+            // A stable fake: same salt and USER_ID_FOR_SRP for the same name.
+            let id = srp::stable_bytes(&["simulated-id", pool_id, username]);
+            let id = uuid::Builder::from_random_bytes(id).into_uuid().to_string();
+            let salt = srp::stable_bytes(&["simulated-salt", pool_id, username]);
+            (String::new(), id, salt, random_token(32), true)
+        }
+    };
+    let server = srp::ServerHalf::new(srp::verifier(&salt, pool_name, &user_id, &password));
+    let key = server
+        .session_key(&a)
+        .ok_or_else(|| ApiError::invalid_parameter("SRP_A is not acceptable"))?;
+    let block = new_secret_block();
+    let expecting = Expecting::PasswordVerifier {
+        key,
+        user_id: user_id.clone(),
+        simulated,
+    };
+    insert_session(ctx, &block, pool_id, client_id, &sub, expecting, admin)?;
+    let mut cp = Map::new();
+    cp.insert("SALT".into(), json!(srp::hex(&salt)));
+    cp.insert("SECRET_BLOCK".into(), json!(block));
+    cp.insert("SRP_B".into(), json!(server.public_hex()));
+    cp.insert("USERNAME".into(), json!(user_id));
+    cp.insert("USER_ID_FOR_SRP".into(), json!(user_id));
+    Ok(json!({"ChallengeName": "PASSWORD_VERIFIER", "ChallengeParameters": cp}))
+}
+
+/// An opaque SECRET_BLOCK (base64 of random bytes; it keys the pending exchange).
+fn new_secret_block() -> String {
+    let mut bytes = vec![0u8; 256];
+    rand::fill(&mut bytes[..]);
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Checks PASSWORD_CLAIM_SIGNATURE over `name ‖ user ‖ SECRET_BLOCK ‖ TIMESTAMP`.
+/// An unreadable TIMESTAMP is InvalidParameterException (nothing is spent);
+/// a wrong signature is "Incorrect username or password.".
+fn check_claim(
+    responses: &[(String, String)],
+    key: &srp::SessionKey,
+    name: &str,
+    user: &str,
+) -> ApiResult<Result<(), ApiError>> {
+    let signature = require_param(responses, "PASSWORD_CLAIM_SIGNATURE")?;
+    let timestamp = require_param(responses, "TIMESTAMP")?;
+    let block = require_param(responses, "PASSWORD_CLAIM_SECRET_BLOCK")?;
+    let canonical = srp::canonical_timestamp(timestamp).ok_or_else(|| {
+        ApiError::invalid_parameter(
+            "TIMESTAMP format should be EEE MMM d HH:mm:ss z yyyy in english.",
+        )
+    })?;
+    let block = base64::engine::general_purpose::STANDARD
+        .decode(block)
+        .unwrap_or_default();
+    Ok(
+        if srp::signature_matches(key, name, user, &block, &canonical, signature) {
+            Ok(())
+        } else {
+            Err(ApiError::not_authorized("Incorrect username or password."))
+        },
+    )
+}
+
+/// With DEVICE_KEY of the user's confirmed device (device tracking on) and
+/// the device not yet proven: the DEVICE_SRP_AUTH challenge. An unconfirmed
+/// device is ignored (the sign-in gets a new one); a key that is not the
+/// user's is ResourceNotFoundException "Device does not exist.".
+fn device_challenge(
+    ctx: &mut Ctx,
+    pool_id: &str,
+    client_id: &str,
+    key: &str,
+    admin: bool,
+) -> ApiResult<Option<Value>> {
+    let Some(device_key) = ctx.device.key.clone() else {
+        return Ok(None);
+    };
+    if ctx.device.verified {
+        return Ok(None);
+    }
+    let pool = ctx.state.pool(pool_id)?;
+    if devices::config(pool).is_none() {
+        ctx.device.key = None;
+        return Ok(None);
+    }
+    let user = pool.users.get(key).ok_or_else(ApiError::user_not_found)?;
+    let (sub, username) = (user.sub.clone(), user.username.clone());
+    match ctx.state.devices.get(&device_key) {
+        Some(d) if d.pool_id == pool_id && d.sub == sub => {
+            if d.secret.is_none() {
+                ctx.device.key = None;
+                return Ok(None);
+            }
+        }
+        _ => return Err(ApiError::resource_not_found("Device does not exist.")),
+    }
+    let mut cp = Map::new();
+    cp.insert("USERNAME".into(), json!(username));
+    let session = new_session(
+        ctx,
+        pool_id,
+        client_id,
+        &sub,
+        Expecting::DeviceSrpAuth,
+        admin,
+    )?;
+    Ok(Some(challenge("DEVICE_SRP_AUTH", session, cp)))
+}
+
+/// Whether the sign-in proved a remembered device in a pool where remembered
+/// devices replace MFA (ChallengeRequiredOnNewDevice).
+fn device_skips_mfa(ctx: &Ctx, pool: &super::state::Pool) -> bool {
+    let Some(config) = devices::config(pool) else {
+        return false;
+    };
+    config.challenge_required_on_new_device
+        && ctx.device.verified
+        && ctx
+            .device
+            .key
+            .as_ref()
+            .and_then(|k| ctx.state.devices.get(k))
+            .is_some_and(|d| d.remembered)
 }
 
 /// After the password (and any new password): MFA challenges or tokens.
@@ -349,6 +544,9 @@ fn mfa_step(
     key: &str,
     admin: bool,
 ) -> ApiResult<Value> {
+    if let Some(c) = device_challenge(ctx, pool_id, client_id, key, admin)? {
+        return Ok(c);
+    }
     let pool = ctx.state.pool(pool_id)?;
     let user = pool.users.get(key).ok_or_else(ApiError::user_not_found)?;
     let sub = user.sub.clone();
@@ -365,6 +563,9 @@ fn mfa_step(
     }
     if pool.software_token_mfa && user.totp_secret.is_some() && (user.totp_enabled || required) {
         factors.push("SOFTWARE_TOKEN_MFA");
+    }
+    if !factors.is_empty() && device_skips_mfa(ctx, pool) {
+        return authentication_result(ctx, pool_id, client_id, &sub, None);
     }
     let chosen = match factors.as_slice() {
         [] if required => {
@@ -560,12 +761,20 @@ fn respond(
             | "SOFTWARE_TOKEN_MFA"
             | "SMS_MFA"
             | "SELECT_MFA_TYPE"
+            | "PASSWORD_VERIFIER"
+            | "DEVICE_SRP_AUTH"
+            | "DEVICE_PASSWORD_VERIFIER"
     ) {
         return Err(ApiError::not_supported(&format!("The {name} challenge")));
     }
-    let session_value = p
-        .opt_str("Session")?
-        .ok_or_else(|| ApiError::invalid_parameter("Missing required parameter Session"))?;
+    // Verifier challenges are keyed by their SECRET_BLOCK (AWS sends no Session).
+    let verifier = matches!(name, "PASSWORD_VERIFIER" | "DEVICE_PASSWORD_VERIFIER");
+    let session_value = if verifier {
+        require_param(&responses, "PASSWORD_CLAIM_SECRET_BLOCK")?
+    } else {
+        p.opt_str("Session")?
+            .ok_or_else(|| ApiError::invalid_parameter("Missing required parameter Session"))?
+    };
     let username = require_param(&responses, "USERNAME")?;
     let pool = ctx.state.pool(pool_id)?;
     let client = pool.client(client_id)?;
@@ -579,10 +788,23 @@ fn respond(
         canonical,
         lookup(&responses, "SECRET_HASH"),
     )?;
-    let session = live_session(ctx, session_value, Some(client_id))?;
+    let session = if verifier && !ctx.state.sessions.contains_key(session_value) {
+        // A SECRET_BLOCK the stub never issued (tampered or invented).
+        return Err(ApiError::not_authorized("Incorrect username or password."));
+    } else {
+        live_session(ctx, session_value, Some(client_id))?
+    };
     if session.pool_id != pool_id || session.expecting.challenge_name() != name {
         return Err(invalid_session());
     }
+    if let Expecting::PasswordVerifier {
+        simulated: true, ..
+    } = session.expecting
+    {
+        spend_session(ctx, session_value);
+        return Err(ApiError::not_authorized("Incorrect username or password."));
+    }
+    ctx.device = session.device.clone();
     let Some((key, user)) = found.filter(|(_, u)| u.sub == session.sub) else {
         return Err(invalid_session());
     };
@@ -599,11 +821,76 @@ fn respond(
         .filter(|r| user.attr(r).is_none())
         .cloned()
         .collect();
-    if !enabled {
+    // With SRP the password is proven first; after_password checks the rest.
+    let proving_password = matches!(session.expecting, Expecting::PasswordVerifier { .. });
+    if !enabled && !proving_password {
         spend_session(ctx, session_value);
         return Err(ApiError::not_authorized("User is disabled."));
     }
+    let pool_name = pool_id.split_once('_').map_or(pool_id, |(_, n)| n);
     match session.expecting {
+        Expecting::PasswordVerifier {
+            key: k, user_id, ..
+        } => {
+            let verdict = check_claim(&responses, &k, pool_name, &user_id)?;
+            spend_session(ctx, session_value);
+            verdict?;
+            after_password(ctx, pool_id, client_id, &key, admin)
+        }
+        Expecting::DeviceSrpAuth => {
+            let device_key = require_param(&responses, "DEVICE_KEY")?;
+            let srp_a = require_param(&responses, "SRP_A")?;
+            if session.device.key.as_deref() != Some(device_key) {
+                return Err(invalid_session());
+            }
+            let a = srp::parse_public(srp_a).ok_or_else(|| {
+                ApiError::invalid_parameter(
+                    "SRP_A must be a hexadecimal number that is not 0 mod N",
+                )
+            })?;
+            spend_session(ctx, session_value);
+            let device = devices::confirmed_device(ctx, pool_id, &sub, device_key)?;
+            let secret = device.secret.clone().ok_or_else(invalid_session)?;
+            let server = srp::ServerHalf::new(secret.verifier);
+            let k = server
+                .session_key(&a)
+                .ok_or_else(|| ApiError::invalid_parameter("SRP_A is not acceptable"))?;
+            let block = new_secret_block();
+            let expecting = Expecting::DevicePasswordVerifier { key: k };
+            insert_session(ctx, &block, pool_id, client_id, &sub, expecting, admin)?;
+            let username = ctx
+                .state
+                .pool(pool_id)?
+                .users
+                .get(&key)
+                .map(|u| u.username.clone())
+                .unwrap_or_default();
+            let mut cp = Map::new();
+            cp.insert("SALT".into(), json!(srp::hex(&secret.salt)));
+            cp.insert("SECRET_BLOCK".into(), json!(block));
+            cp.insert("SRP_B".into(), json!(server.public_hex()));
+            cp.insert("USERNAME".into(), json!(username));
+            Ok(json!({"ChallengeName": "DEVICE_PASSWORD_VERIFIER", "ChallengeParameters": cp}))
+        }
+        Expecting::DevicePasswordVerifier { key: k } => {
+            let device_key = require_param(&responses, "DEVICE_KEY")?;
+            if session.device.key.as_deref() != Some(device_key) {
+                spend_session(ctx, session_value);
+                return Err(ApiError::not_authorized("Incorrect username or password."));
+            }
+            let group_key = devices::confirmed_device(ctx, pool_id, &sub, device_key)?
+                .group_key
+                .clone();
+            let verdict = check_claim(&responses, &k, &group_key, device_key)?;
+            spend_session(ctx, session_value);
+            verdict?;
+            let now = ctx.clock.now_millis();
+            if let Some(d) = ctx.state.devices.get_mut(device_key) {
+                d.last_auth_ms = now;
+            }
+            ctx.device.verified = true;
+            mfa_step(ctx, pool_id, client_id, &key, admin)
+        }
         Expecting::NewPassword => {
             let new_password = require_param(&responses, "NEW_PASSWORD")?;
             check_password_shape("NEW_PASSWORD", new_password)?;

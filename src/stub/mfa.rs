@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::Ctx;
 use super::auth::{live_session, new_session, spend_session, token_user};
 use super::protocol::{ApiError, ApiResult, Params, validation_error};
-use super::state::{Expecting, Pool, User};
+use super::state::{DeviceSignIn, Expecting, Pool, User};
 
 const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -49,6 +49,8 @@ enum Caller {
         value: String,
         client_id: String,
         admin: bool,
+        /// The sign-in's device, carried to the next session.
+        device: DeviceSignIn,
     },
 }
 
@@ -93,6 +95,7 @@ fn caller(ctx: &Ctx, p: &Params, needs_verified: Option<bool>) -> ApiResult<Call
                 value: value.to_string(),
                 client_id: s.client_id,
                 admin: s.admin,
+                device: s.device,
             })
         }
     }
@@ -127,9 +130,11 @@ pub fn associate_software_token(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
             value,
             client_id,
             admin,
+            device,
             ..
         } => {
             spend_session(ctx, &value);
+            ctx.device = device;
             let sub = ctx
                 .state
                 .pool(&pool_id)?
@@ -202,8 +207,12 @@ pub fn verify_software_token(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
     match who {
         Caller::Token { .. } => Ok(json!({"Status": "SUCCESS"})),
         Caller::Session {
-            client_id, admin, ..
+            client_id,
+            admin,
+            device,
+            ..
         } => {
+            ctx.device = device;
             let expecting = Expecting::MfaSetup {
                 associated: true,
                 verified: true,

@@ -10,7 +10,8 @@
 //!
 //! Files: `protocol` (wire shapes, parameter checks), `state` (model),
 //! `pools` (pools and app clients), `users`, `auth` (flows, challenges,
-//! sessions), `mfa`, `tokens` (JWTs, JWKS), `outbox` (delivered codes),
+//! sessions), `mfa`, `srp` (SRP-6a server maths), `devices` (device
+//! tracking), `tokens` (JWTs, JWKS), `outbox` (delivered codes),
 //! `password` (policy).
 //!
 //! # Choices where AWS's behaviour is not documented
@@ -83,11 +84,13 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 use crate::clock::Clock;
 
 mod auth;
+mod devices;
 mod mfa;
 mod outbox;
 mod password;
 mod pools;
 pub mod protocol;
+mod srp;
 mod state;
 mod tokens;
 mod users;
@@ -203,6 +206,8 @@ pub(crate) struct Ctx<'a> {
     pub region: &'a str,
     pub outbox: &'a Outbox,
     pub keys: &'static Keys,
+    /// The device of the sign-in being handled (auth operations only).
+    pub device: state::DeviceSignIn,
 }
 
 impl StubService {
@@ -301,6 +306,7 @@ impl StubService {
             region: &self.shared.region,
             outbox: &self.shared.outbox,
             keys: self.shared.keys,
+            device: state::DeviceSignIn::default(),
         };
         dispatch(&mut ctx, op, &params)
     }
@@ -432,6 +438,16 @@ fn dispatch(ctx: &mut Ctx, op: &str, p: &Params) -> ApiResult<Value> {
         "VerifySoftwareToken" => mfa::verify_software_token(ctx, p),
         "SetUserMFAPreference" => mfa::set_user_mfa_preference(ctx, p),
         "AdminSetUserMFAPreference" => mfa::admin_set_user_mfa_preference(ctx, p),
+        // Devices.
+        "ConfirmDevice" => devices::confirm_device(ctx, p),
+        "GetDevice" => devices::get_device(ctx, p),
+        "ListDevices" => devices::list_devices(ctx, p),
+        "ForgetDevice" => devices::forget_device(ctx, p),
+        "UpdateDeviceStatus" => devices::update_device_status(ctx, p),
+        "AdminGetDevice" => devices::admin_get_device(ctx, p),
+        "AdminListDevices" => devices::admin_list_devices(ctx, p),
+        "AdminForgetDevice" => devices::admin_forget_device(ctx, p),
+        "AdminUpdateDeviceStatus" => devices::admin_update_device_status(ctx, p),
         other => Err(ApiError::not_supported(other)),
     }
 }

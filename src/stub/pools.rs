@@ -91,6 +91,7 @@ fn apply_settings(pool: &mut Pool, p: &Params) -> ApiResult<()> {
     let auto_verified = p
         .opt_str_list("AutoVerifiedAttributes")?
         .unwrap_or_default();
+    super::devices::check_config(p)?;
     check_list(
         "AutoVerifiedAttributes",
         &auto_verified,

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::password::PasswordPolicy;
 use super::protocol::{ApiError, ApiResult};
+use super::srp::SessionKey;
 
 /// Everything the stub knows. Guarded by one mutex.
 #[derive(Default)]
@@ -23,6 +24,10 @@ pub struct State {
     pub refresh_tokens: HashMap<String, String>,
     /// Monotonic counter giving users a stable listing order.
     pub seq: u64,
+    /// Tracked devices by DeviceKey.
+    pub devices: BTreeMap<String, Device>,
+    /// Each user's DeviceGroupKey, by `<pool id>/<sub>`.
+    pub device_groups: HashMap<String, String>,
 }
 
 /// `OFF`, `ON` or `OPTIONAL`.
@@ -220,6 +225,11 @@ impl State {
     pub fn forget(&mut self, pool_id: &str, sub: Option<&str>) {
         let hit = |p: &str, s: &str| p == pool_id && sub.is_none_or(|x| x == s);
         self.sessions.retain(|_, s| !hit(&s.pool_id, &s.sub));
+        self.devices.retain(|_, d| !hit(&d.pool_id, &d.sub));
+        self.device_groups.retain(|k, _| {
+            let (p, s) = k.split_once('/').unwrap_or((k, ""));
+            !hit(p, s)
+        });
         let gone: Vec<String> = self
             .origins
             .iter()
@@ -451,6 +461,22 @@ pub enum Expecting {
     SmsMfa,
     /// SELECT_MFA_TYPE.
     SelectMfaType,
+    /// PASSWORD_VERIFIER (keyed by its SECRET_BLOCK, not a Session).
+    PasswordVerifier {
+        /// The key the client must have derived.
+        key: SessionKey,
+        /// USER_ID_FOR_SRP.
+        user_id: String,
+        /// A simulated challenge for an unknown user (PreventUserExistenceErrors).
+        simulated: bool,
+    },
+    /// DEVICE_SRP_AUTH for the device in the session's [`DeviceSignIn`].
+    DeviceSrpAuth,
+    /// DEVICE_PASSWORD_VERIFIER (keyed by its SECRET_BLOCK).
+    DevicePasswordVerifier {
+        /// The key the client must have derived.
+        key: SessionKey,
+    },
 }
 
 impl Expecting {
@@ -462,6 +488,9 @@ impl Expecting {
             Expecting::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA",
             Expecting::SmsMfa => "SMS_MFA",
             Expecting::SelectMfaType => "SELECT_MFA_TYPE",
+            Expecting::PasswordVerifier { .. } => "PASSWORD_VERIFIER",
+            Expecting::DeviceSrpAuth => "DEVICE_SRP_AUTH",
+            Expecting::DevicePasswordVerifier { .. } => "DEVICE_PASSWORD_VERIFIER",
         }
     }
 }
@@ -483,6 +512,58 @@ pub struct Session {
     pub used: bool,
     /// Whether it came from an admin (AdminInitiateAuth) flow.
     pub admin: bool,
+    /// The device this sign-in uses (DEVICE_KEY), carried from challenge to challenge.
+    pub device: DeviceSignIn,
+}
+
+/// The device of a sign-in in progress: the DEVICE_KEY sent, and whether
+/// DEVICE_PASSWORD_VERIFIER proved it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeviceSignIn {
+    /// DEVICE_KEY from the AuthParameters.
+    pub key: Option<String>,
+    /// The device's SRP proof succeeded in this sign-in.
+    pub verified: bool,
+}
+
+/// A device Cognito handed out in NewDeviceMetadata.
+#[derive(Clone, Debug)]
+pub struct Device {
+    /// Pool id.
+    pub pool_id: String,
+    /// The owner's `sub`.
+    pub sub: String,
+    /// `<region>_<uuid>`.
+    pub key: String,
+    /// The owner's DeviceGroupKey.
+    pub group_key: String,
+    /// DeviceName from ConfirmDevice.
+    pub name: Option<String>,
+    /// The SRP verifier and salt from ConfirmDevice; `None` until confirmed.
+    pub secret: Option<DeviceSecret>,
+    /// `dev:device_remembered_status` is `remembered`.
+    pub remembered: bool,
+    /// Epoch milliseconds.
+    pub created_ms: u64,
+    /// Epoch milliseconds.
+    pub modified_ms: u64,
+    /// Epoch milliseconds of the last sign-in with (or creating) this device.
+    pub last_auth_ms: u64,
+}
+
+/// DeviceSecretVerifierConfig, decoded.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DeviceSecret {
+    /// PasswordVerifier as a number.
+    pub verifier: num_bigint::BigUint,
+    /// Salt bytes (sent back as hex in DEVICE_PASSWORD_VERIFIER).
+    pub salt: Vec<u8>,
+}
+
+impl std::fmt::Debug for DeviceSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeviceSecret(<secret>)")
+    }
 }
 
 /// One sign-in: the refresh token and every access/ID token derived from it.
@@ -502,6 +583,8 @@ pub struct Origin {
     pub refresh_expires_ms: u64,
     /// GlobalSignOut / RevokeToken / AdminDisableUser happened.
     pub revoked: bool,
+    /// The device of the sign-in (the access token's `device_key`).
+    pub device_key: Option<String>,
 }
 
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

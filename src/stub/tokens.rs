@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use super::Ctx;
 use super::protocol::{ApiError, ApiResult};
-use super::state::{Client, Origin, Pool, User, random_token};
+use super::state::{Client, DeviceSignIn, Origin, Pool, User, random_token};
 
 type Sha256 = rsa::sha2::Sha256;
 
@@ -137,14 +137,20 @@ pub fn authentication_result(
     let now_ms = ctx.clock.now_millis();
     let now = now_ms / 1000;
     let region = ctx.region;
-    let (origin_jti, refresh, auth_time) = match origin_jti {
+    let mut new_device = None;
+    let (origin_jti, refresh, auth_time, device_key) = match origin_jti {
         Some(o) => {
             let origin = ctx
                 .state
                 .origins
                 .get(o)
                 .ok_or_else(|| ApiError::not_authorized("Invalid Refresh Token"))?;
-            (o.to_string(), None, origin.auth_time)
+            (
+                o.to_string(),
+                None,
+                origin.auth_time,
+                origin.device_key.clone(),
+            )
         }
         None => {
             // Forget sign-ins whose refresh token ran out long ago (bounded memory).
@@ -160,6 +166,18 @@ pub fn authentication_result(
                     ctx.state.refresh_tokens.remove(&o.refresh_token);
                 }
             }
+            // The device of this sign-in: the one it proved, else a new one
+            // (NewDeviceMetadata) when the pool tracks devices.
+            let device_key = match &ctx.device {
+                DeviceSignIn {
+                    key: Some(k),
+                    verified: true,
+                } => Some(k.clone()),
+                _ => {
+                    new_device = super::devices::issue_device(ctx, pool_id, sub)?;
+                    new_device.as_ref().map(|(k, _)| k.clone())
+                }
+            };
             let pool = ctx.state.pool(pool_id)?;
             let client = pool.client(client_id)?;
             let jti = uuid::Uuid::new_v4().to_string();
@@ -172,12 +190,13 @@ pub fn authentication_result(
                 auth_time: now,
                 refresh_expires_ms: now_ms.saturating_add(client.refresh_validity_secs * 1000),
                 revoked: false,
+                device_key: device_key.clone(),
             };
             ctx.state.origins.insert(jti.clone(), origin);
             ctx.state
                 .refresh_tokens
                 .insert(refresh.clone(), jti.clone());
-            (jti, Some(refresh), now)
+            (jti, Some(refresh), now, device_key)
         }
     };
     let pool = ctx.state.pool(pool_id)?;
@@ -189,7 +208,10 @@ pub fn authentication_result(
         .ok_or_else(ApiError::user_not_found)?;
     let event_id = uuid::Uuid::new_v4().to_string();
     let iss = issuer(region, pool_id);
-    let access = access_claims(&iss, client, user, &origin_jti, &event_id, auth_time, now);
+    let mut access = access_claims(&iss, client, user, &origin_jti, &event_id, auth_time, now);
+    if let (Some(k), Value::Object(m)) = (&device_key, &mut access) {
+        m.insert("device_key".into(), json!(k));
+    }
     let id = id_claims(&iss, client, user, &origin_jti, &event_id, auth_time, now);
     let mut result = Map::new();
     result.insert(
@@ -202,6 +224,12 @@ pub fn authentication_result(
         result.insert("RefreshToken".into(), Value::String(r));
     }
     result.insert("IdToken".into(), Value::String(sign(&keys.id, &id)?));
+    if let Some((key, group)) = new_device {
+        result.insert(
+            "NewDeviceMetadata".into(),
+            json!({"DeviceKey": key, "DeviceGroupKey": group}),
+        );
+    }
     Ok(json!({"ChallengeParameters": {}, "AuthenticationResult": result}))
 }
 
