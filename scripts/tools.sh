@@ -3,7 +3,9 @@
 # the project, ignored by git) and prints where they are. Idempotent and safe
 # to call from several test processes at once.
 #
-#   scripts/tools.sh python   -> path of a Python with moto[server] and boto3
+#   scripts/tools.sh python      -> path of a Python with moto[server] and boto3
+#   scripts/tools.sh js-clients  -> node_modules with amazon-cognito-identity-js
+#                                   (pinned by scripts/js-clients/package-lock.json)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -24,8 +26,21 @@ case "${1:-}" in
     fi
     echo "$venv/bin/python"
     ;;
+  js-clients)
+    dir="$tools/js-clients"
+    src="$root/scripts/js-clients"
+    stamp="$dir/.installed-$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -c1-16)"
+    if [ ! -f "$stamp" ]; then
+      rm -rf "$dir"
+      mkdir -p "$dir"
+      cp "$src/package.json" "$src/package-lock.json" "$dir/"
+      (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >&2
+      touch "$stamp"
+    fi
+    echo "$dir/node_modules"
+    ;;
   *)
-    echo "usage: $0 python" >&2
+    echo "usage: $0 python|js-clients" >&2
     exit 64
     ;;
 esac

@@ -805,6 +805,14 @@ fn respond(
         return Err(ApiError::not_authorized("Incorrect username or password."));
     }
     ctx.device = session.device.clone();
+    // Clients may name their device only when answering (amazon-cognito-identity-js
+    // adds DEVICE_KEY to the PASSWORD_VERIFIER answer).
+    if !ctx.device.verified
+        && !matches!(name, "DEVICE_SRP_AUTH" | "DEVICE_PASSWORD_VERIFIER")
+        && let Some(k) = lookup(&responses, "DEVICE_KEY")
+    {
+        ctx.device.key = Some(k.to_string());
+    }
     let Some((key, user)) = found.filter(|(_, u)| u.sub == session.sub) else {
         return Err(invalid_session());
     };

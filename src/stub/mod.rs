@@ -73,6 +73,38 @@
 //! - ForgotPassword / ResendConfirmationCode for an unknown user with
 //!   PreventUserExistenceErrors ENABLED return simulated EMAIL delivery
 //!   details; ConfirmSignUp / ConfirmForgotPassword return CodeMismatchException.
+//! - USER_SRP_AUTH: PASSWORD_VERIFIER comes without a Session (as measured
+//!   on AWS); its SECRET_BLOCK (base64 of 256 random bytes) keys the pending
+//!   exchange, single-use, valid for AuthSessionValidity. The salt is stable
+//!   per user and password (keyed HMAC with a per-process secret). SRP_A that
+//!   is not hex or is 0 mod N: InvalidParameterException. An unreadable
+//!   TIMESTAMP: InvalidParameterException with AWS's observed text, nothing
+//!   spent; a readable one is re-rendered canonically before the signature
+//!   check, so a zero-padded day or wrong weekday fails with "Incorrect
+//!   username or password." (as reported against AWS); its distance from the
+//!   clock is not checked. A SECRET_BLOCK never issued and a wrong signature:
+//!   "Incorrect username or password.". The user's state (disabled,
+//!   unconfirmed, NEW_PASSWORD_REQUIRED) is checked after the proof. Unknown
+//!   user: LEGACY → UserNotFoundException at InitiateAuth; ENABLED → a stable
+//!   simulated challenge, then NotAuthorizedException.
+//! - Devices: tracking is on when the pool has a DeviceConfiguration. Every
+//!   new sign-in that did not prove a confirmed device (any flow) gets
+//!   NewDeviceMetadata (`<region>_<uuid>`, one DeviceGroupKey per user) and
+//!   the access token a `device_key` claim (kept on refresh). DEVICE_KEY is
+//!   read from AuthParameters or any challenge answer. Order: password/SRP →
+//!   user state → NEW_PASSWORD_REQUIRED → DEVICE_SRP_AUTH (confirmed device
+//!   only; ChallengeParameters: USERNAME; a Session) → DEVICE_PASSWORD_VERIFIER
+//!   (SRP_B, SALT, SECRET_BLOCK, USERNAME; no Session) → MFA → tokens.
+//!   SMS/TOTP challenges are skipped only when the proven device is
+//!   remembered and ChallengeRequiredOnNewDevice is true (API reference);
+//!   MFA_SETUP is never skipped. A DEVICE_KEY that is not the user's:
+//!   ResourceNotFoundException "Device does not exist." (the text clients
+//!   match to drop a stale key); an unconfirmed one is ignored. ConfirmDevice
+//!   remembers the device unless DeviceOnlyRememberedOnUserPrompt
+//!   (UserConfirmationNecessary true; UpdateDeviceStatus decides). Devices
+//!   stay invisible to Get/List/UpdateDeviceStatus until confirmed;
+//!   DeviceAttributes are device_status, device_name, dev:device_remembered_status
+//!   (no last_ip_used); ListDevices pages with the next DeviceKey as token.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard};
