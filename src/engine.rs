@@ -18,6 +18,7 @@ use crate::deviations::Deviations;
 
 use crate::auth::fill::fill_secret_hash;
 use crate::auth::jwt;
+use crate::auth::srp_fill::{SrpAssistant, SrpContext, SrpFillError};
 use crate::expect::Observed;
 use crate::normalize::{Known, Normalizer};
 use crate::scenario::diagnostic::location;
@@ -194,6 +195,8 @@ struct Runner<'a> {
     refresh_users: HashMap<String, String>,
     /// Pools this run created (the fixture's and any made by a step), deleted at teardown.
     created_pools: Vec<String>,
+    /// SRP sign-ins and tracked devices, to answer their challenges.
+    srp: SrpAssistant,
     /// Variables saved so far (a flow's saves outlive its parameters).
     saved: Vec<String>,
     /// Listed deviations that occurred, as shown, and as `step › path` keys.
@@ -220,6 +223,7 @@ impl<'a> Runner<'a> {
             skipped: Vec::new(),
             refresh_users: HashMap::new(),
             created_pools: Vec::new(),
+            srp: SrpAssistant::new(),
             saved: Vec::new(),
             known: Vec::new(),
             deviated: Vec::new(),
@@ -605,6 +609,16 @@ impl<'a> Runner<'a> {
                 return Err(f);
             }
         };
+        if let Err(e) = self.fill_srp(call.operation, &mut body) {
+            let (kind, message, hint) = match e {
+                SrpFillError::Scenario(m, h) => (FailureKind::Scenario, m, Some(h)),
+                SrpFillError::Target(m) => (FailureKind::Mismatch, m, None),
+            };
+            let mut f = failure(kind, call.with.span, self.normalizer.scrub(&message));
+            f.hint = hint;
+            f.request = Some(self.normalizer.normalize(&body));
+            return Err(f);
+        }
         if let Some(client) = self.templates.state().client() {
             fill_secret_hash(
                 call.operation,
@@ -658,6 +672,8 @@ impl<'a> Runner<'a> {
         };
         self.remember_refresh_user(&response.body);
         self.track_created_pools(call.operation, &body, &response);
+        self.srp
+            .observe(call.operation, &response.body, response.error.is_none());
         let shown = self.normalizer.normalize(&response.body);
         let mut entry = Map::new();
         entry.insert("step".into(), json!(title));
@@ -808,6 +824,35 @@ impl<'a> Runner<'a> {
             }
             _ => {}
         }
+    }
+
+    /// Fills SRP values and device verifiers (see [`SrpAssistant`]); the
+    /// secrets it makes up are registered so they can never be shown.
+    fn fill_srp(&mut self, operation: &str, body: &mut Value) -> Result<(), SrpFillError> {
+        let pool_id = self
+            .vars
+            .get("pool")
+            .and_then(|p| p.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let ctx = SrpContext {
+            pool_id: pool_id.as_deref(),
+            now_millis: self.conn.clock.now_millis(),
+        };
+        let result = self.srp.prepare(operation, body, ctx);
+        for hidden in self.srp.take_hidden() {
+            let value = Value::String(hidden.value);
+            self.normalizer
+                .add_known(hidden.name, &value, Known::Secret);
+            if let Some(recorder) = &self.conn.recorder {
+                let made = json!({ "operation": "(made by the runner)", "hidden": { hidden.name: value } });
+                recorder
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(made);
+            }
+        }
+        result
     }
 
     /// Remembers which user a refresh token belongs to, from the ID token beside it.

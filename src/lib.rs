@@ -12,7 +12,7 @@
 //! - [`engine`]: runs one scenario: fixtures, steps, captures, teardown
 //! - [`target`]: where scenarios run (stub, AWS, any endpoint)
 //! - [`wire`]: sends any cognito-idp operation through the official SDK
-//! - [`auth`]: TOTP, SECRET_HASH, JWT decoding
+//! - [`auth`]: TOTP, SECRET_HASH, SRP proofs and device verifiers, JWT decoding
 //! - [`clock`]: real and virtual time
 //! - [`stub`]: the in-process honest Cognito
 //! - [`normalize`]: placeholders for dynamic values and secret scrubbing

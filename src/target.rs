@@ -92,8 +92,9 @@ pub struct Connection {
     pub wire: WireClient,
     pub clock: Clock,
     pub codes: Arc<dyn CodeSource>,
-    /// When set, the engine appends every raw request and response here
-    /// (tests use it to prove that no secret reaches output).
+    /// When set, the engine appends every raw request and response here, and
+    /// the secrets it makes up itself (device passwords, SRP `a`) as
+    /// `{operation, hidden}` (tests use it to prove that no secret reaches output).
     pub recorder: Option<Recorder>,
     /// Keeps a per-scenario stub alive for as long as the scenario runs.
     _stub: Option<Stub>,

@@ -1,8 +1,9 @@
 //! No password, token, session, TOTP secret, code or client secret seen on
-//! the wire may appear in a snapshot or a report. The raw traffic of every
-//! bundled scenario (and of a scenario that fails on purpose right after
-//! receiving tokens) is recorded and every secret value in it is searched for
-//! in what the user sees.
+//! the wire may appear in a snapshot or a report, nor any SRP value or the
+//! secrets the runner makes up (device passwords, SRP `a`). The raw traffic of
+//! every bundled scenario (and of a scenario that fails on purpose right after
+//! receiving tokens) is recorded, with the runner's own secrets, and every
+//! secret value in it is searched for in what the user sees.
 
 mod support;
 
@@ -34,6 +35,19 @@ const SECRET_KEYS: &[&str] = &[
     "UserCode",
     "SOFTWARE_TOKEN_MFA_CODE",
     "ConfirmationCode",
+    // SRP and device tracking: on the wire…
+    "SRP_A",
+    "SRP_B",
+    "SALT",
+    "SECRET_BLOCK",
+    "PASSWORD_CLAIM_SECRET_BLOCK",
+    "PASSWORD_CLAIM_SIGNATURE",
+    "PasswordVerifier",
+    "Salt",
+    "DeviceGroupKey",
+    // …and made up by the runner, never sent.
+    "device_password",
+    "srp_a_secret",
 ];
 
 fn collect(value: &Value, key: Option<&str>, out: &mut Vec<String>) {
@@ -78,6 +92,7 @@ fn no_secret_reaches_snapshots_or_reports() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut failures_seen = 0;
     let mut secrets_seen = 0;
+    let mut made_up_seen = 0;
     runtime.block_on(async {
         let target = Target::open(TargetSpec::Stub { real_clock: false })
             .await
@@ -99,6 +114,7 @@ fn no_secret_reaches_snapshots_or_reports() {
             let mut secrets = Vec::new();
             for exchange in recorder.lock().unwrap().iter() {
                 collect(exchange, None, &mut secrets);
+                made_up_seen += usize::from(exchange.get("hidden").is_some());
             }
             secrets_seen += secrets.len();
             let snapshot = serde_yaml_like(&run.transcript);
@@ -114,6 +130,10 @@ fn no_secret_reaches_snapshots_or_reports() {
     assert!(
         secrets_seen > 50,
         "the scenarios should have exchanged many secrets, saw {secrets_seen}"
+    );
+    assert!(
+        made_up_seen >= 4,
+        "the SRP and device scenarios should have made device passwords and SRP secrets, saw {made_up_seen}"
     );
     assert!(
         failures_seen >= 1,
