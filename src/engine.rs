@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
-use crate::deviations::Deviations;
+use crate::deviations::{Deviation, Deviations};
 
 use crate::auth::fill::fill_secret_hash;
 use crate::auth::jwt;
@@ -113,8 +113,8 @@ pub struct ScenarioRun {
     pub skipped_steps: Vec<String>,
     /// Problems that did not fail the scenario (e.g. teardown trouble, a listed deviation that no longer occurs).
     pub warnings: Vec<String>,
-    /// Listed deviations that occurred: `step › path: reason`.
-    pub known_deviations: Vec<String>,
+    /// Listed deviations that occurred (each entry once; shown as `step › path: reason`).
+    pub known_deviations: Vec<Deviation>,
 }
 
 /// Runs `scenario` on `conn`.
@@ -189,8 +189,8 @@ struct Runner<'a> {
     created_pool: Option<String>,
     /// Variables saved so far (a flow's saves outlive its parameters).
     saved: Vec<String>,
-    /// Listed deviations that occurred, as shown, and as `step › path` keys.
-    known: Vec<String>,
+    /// Listed deviations that occurred, and their `step › path` keys.
+    known: Vec<Deviation>,
     deviated: Vec<String>,
     settings: &'a RunSettings,
 }
@@ -703,11 +703,10 @@ impl<'a> Runner<'a> {
         else {
             return false;
         };
-        let key = deviation_key(&d.step, d.path.as_deref().unwrap_or(""));
-        let shown = format!("{key}: {}", d.reason);
-        if !self.known.contains(&shown) {
-            self.known.push(shown);
-            self.deviated.push(key);
+        if !self.known.contains(d) {
+            self.deviated
+                .push(deviation_key(&d.step, d.path.as_deref().unwrap_or("")));
+            self.known.push(d.clone());
         }
         true
     }
