@@ -18,13 +18,17 @@
 //! - [`normalize`]: placeholders for dynamic values and secret scrubbing
 //! - [`snapshot`]: insta snapshots of normalised runs
 //! - [`report`]: console output and exit codes
+//! - [`parity`]: the suite on several targets compared with a reference (Markdown, JSON, HTML)
+//! - [`junit`]: JUnit XML for CI systems
 
 pub mod auth;
 pub mod clock;
 pub mod deviations;
 pub mod engine;
 pub mod expect;
+pub mod junit;
 pub mod normalize;
+pub mod parity;
 pub mod path;
 pub mod report;
 pub mod scenario;
