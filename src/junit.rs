@@ -131,7 +131,12 @@ pub fn render(suites: &[Suite]) -> String {
             .iter()
             .filter(|c| matches!(c.result, CaseResult::Skipped(_)))
             .count();
-        let time: f64 = suite.cases.iter().filter_map(|c| c.time).sum();
+        // (An empty f64 sum is -0.0.)
+        let time = suite
+            .cases
+            .iter()
+            .filter_map(|c| c.time)
+            .fold(0.0_f64, |a, b| a + b);
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{time:.3}\">",

@@ -516,6 +516,7 @@ pub fn compare(run: &ScenarioRun, reference: Option<&Value>, deviations: &Deviat
     let actual_steps = steps(&run.transcript);
     let mut used = vec![false; actual_steps.len()];
     let mut new_found = failure.is_some();
+    let mut placeholders = diff::Placeholders::default();
     if let Some(reference) = reference {
         for ref_step in steps(reference) {
             let title = step_title(ref_step);
@@ -537,7 +538,8 @@ pub fn compare(run: &ScenarioRun, reference: Option<&Value>, deviations: &Deviat
                 Some(i) => {
                     used[i] = true;
                     cell.compared_steps += 1;
-                    for difference in step_differences(ref_step, actual_steps[i]) {
+                    for difference in step_differences(ref_step, actual_steps[i], &mut placeholders)
+                    {
                         let entry = listed
                             .iter()
                             .copied()
@@ -652,6 +654,56 @@ fn steps(transcript: &Value) -> Vec<&Value> {
 
 fn step_title(step: &Value) -> &str {
     step.get("step").and_then(Value::as_str).unwrap_or("")
+}
+
+/// What the console shows after a parity run: per target score, debt and
+/// counts, then every new deviation and unexpected pass.
+pub fn summary(report: &ParityReport) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from("\n");
+    for t in &report.targets {
+        let score = t
+            .score
+            .map(|s| format!("{s:.1}%"))
+            .unwrap_or_else(|| "n/a".into());
+        let counts: Vec<String> = Status::ALL
+            .iter()
+            .filter_map(|s| {
+                let n = t.counts.get(s.name()).copied().unwrap_or(0);
+                (n > 0).then(|| format!("{n} {}", s.name()))
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "{:<14} parity {score:>6} ({}/{} steps), debt {}: {}",
+            t.name,
+            t.equal_steps,
+            t.compared_steps,
+            t.debt,
+            counts.join(", ")
+        );
+    }
+    for row in &report.scenarios {
+        for cell in row.cells.iter().filter(|c| c.status.fails()) {
+            let (message, details) = markdown::cell_problems(cell);
+            let _ = writeln!(
+                out,
+                "\n{} [{}] {}: {message}",
+                cell.status.name().to_uppercase(),
+                cell.target,
+                row.file.display()
+            );
+            for line in details.lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nparity debt: {} listed deviation(s); exit code {}",
+        report.debt_total, report.exit_code
+    );
+    out
 }
 
 /// Writes `parity.md`, `parity.json`, `parity.html` and `junit.xml` into `dir`.
