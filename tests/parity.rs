@@ -107,6 +107,7 @@ fn the_stub_against_its_own_snapshots_is_at_full_parity() {
     );
     let md = std::fs::read_to_string(out_dir.join("parity.md")).unwrap();
     assert!(md.contains("| stub | 100.0% |"), "{md}");
+    let _ = std::fs::remove_dir_all(&out_dir);
 }
 
 #[test]
@@ -128,6 +129,7 @@ fn run_writes_junit_with_invalid_files_as_failures() {
         xml.contains("unknown key `cal` in a step"),
         "diagnostics in the failure text: {xml}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// One expectation-file entry in YAML.
@@ -315,6 +317,15 @@ fn moto_against_an_expectation_file_fails_on_exactly_the_missing_entry() {
     let md = std::fs::read_to_string(short_dir.join("parity.md")).unwrap();
     assert!(md.contains("## New deviations"), "{md}");
     assert!(md.contains(removed["path"].as_str().unwrap()), "{md}");
+    // The report offers the missing entry, reason left for a person to write.
+    let offered = format!(
+        "- scenario: {}\n  step: {}\n  path: {}\n  kind: {}\n  reason:\n",
+        removed["scenario"],
+        removed["step"],
+        removed["path"],
+        removed["kind"].as_str().unwrap()
+    );
+    assert!(md.contains(&offered), "{offered}\n{md}");
     let junit = junit_counts(&short_dir.join("junit.xml"));
     assert_eq!(junit[1], json!(["parity.moto", 3, 1, 0, 3, 1, 0]));
 
@@ -339,4 +350,5 @@ fn moto_against_an_expectation_file_fails_on_exactly_the_missing_entry() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("UNEXPECTED-PASS [moto]"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -130,6 +130,13 @@ pub fn render(report: &ParityReport) -> String {
         }
     }
 
+    let entries = suggested_entries(report);
+    if !entries.is_empty() {
+        out.push_str("\n<details><summary>Expectation-file entries for the new differences (write each reason before committing)</summary>\n\n```yaml\n");
+        out.push_str(&entries);
+        out.push_str("```\n\n</details>\n");
+    }
+
     let unexpected: Vec<_> = report
         .scenarios
         .iter()
@@ -179,6 +186,41 @@ pub fn render(report: &ParityReport) -> String {
         out.push_str("\n</details>\n");
     }
     out
+}
+
+/// YAML entries, one per target, scenario, step and path of a new difference,
+/// with an empty `reason` (the loader refuses it until someone writes why).
+pub fn suggested_entries(report: &ParityReport) -> String {
+    let mut out = String::new();
+    let mut seen = Vec::new();
+    for row in &report.scenarios {
+        for cell in &row.cells {
+            for (step, d) in cell.new_differences() {
+                let key = (&cell.target, &row.file, &step.step, &d.difference.path);
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                let _ = writeln!(
+                    out,
+                    "# expectations/{}.yaml\n- scenario: {}\n  step: {}",
+                    cell.target,
+                    yaml_string(&row.file.display().to_string()),
+                    yaml_string(&step.step)
+                );
+                if !d.difference.path.is_empty() {
+                    let _ = writeln!(out, "  path: {}", yaml_string(&d.difference.path));
+                }
+                let _ = writeln!(out, "  kind: {}\n  reason:", d.suggested_kind);
+            }
+        }
+    }
+    out
+}
+
+/// A double-quoted YAML string (JSON's escaping is valid YAML).
+fn yaml_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
 }
 
 /// `step › path (kind): reason`.
