@@ -154,22 +154,8 @@ pub async fn run_scenario(
         (Ok(()), Ok(())) => Outcome::Passed,
     };
     run.transcript = json!({ "scenario": scenario.name, "steps": runner.transcript });
-    if matches!(run.outcome, Outcome::Passed) {
-        for d in settings.deviations.for_scenario(&scenario.source.path) {
-            let key = deviation_key(&d.step, d.path.as_deref().unwrap_or(""));
-            if !runner.deviated.contains(&key) {
-                let file = settings
-                    .deviations
-                    .file
-                    .as_ref()
-                    .map(|f| f.display().to_string())
-                    .unwrap_or_default();
-                run.warnings.push(format!(
-                    "listed deviation no longer occurs, remove it from {file}: {key}"
-                ));
-            }
-        }
-    }
+    // Whether every listed deviation still occurs is judged by the suite,
+    // which also compares with the reference snapshot (see suite::run_one).
     run.known_deviations = runner.known;
     run.skipped_steps = runner.skipped;
     run.elapsed = started.elapsed();
@@ -189,9 +175,8 @@ struct Runner<'a> {
     created_pool: Option<String>,
     /// Variables saved so far (a flow's saves outlive its parameters).
     saved: Vec<String>,
-    /// Listed deviations that occurred, and their `step › path` keys.
+    /// Listed deviations that occurred.
     known: Vec<Deviation>,
-    deviated: Vec<String>,
     settings: &'a RunSettings,
 }
 
@@ -215,7 +200,6 @@ impl<'a> Runner<'a> {
             created_pool: None,
             saved: Vec::new(),
             known: Vec::new(),
-            deviated: Vec::new(),
             settings,
         }
     }
@@ -704,8 +688,6 @@ impl<'a> Runner<'a> {
             return false;
         };
         if !self.known.contains(d) {
-            self.deviated
-                .push(deviation_key(&d.step, d.path.as_deref().unwrap_or("")));
             self.known.push(d.clone());
         }
         true
@@ -741,14 +723,6 @@ impl<'a> Runner<'a> {
         }) {
             self.refresh_users.insert(refresh.to_string(), user);
         }
-    }
-}
-
-fn deviation_key(step: &str, path: &str) -> String {
-    if path.is_empty() {
-        step.to_string()
-    } else {
-        format!("{step} › {path}")
     }
 }
 

@@ -270,6 +270,24 @@ fn moto_against_an_expectation_file_fails_on_exactly_the_missing_entry() {
         ])
     );
 
+    // `run` with the same list judges entries the same way: differences that
+    // only the reference comparison sees still count as occurring.
+    let run = |file: &Path| {
+        cli(&[
+            "run",
+            "scenarios/new-password",
+            "--target",
+            &format!("endpoint={}", moto.url()),
+            "--expectations",
+            file.to_str().unwrap(),
+        ])
+    };
+    let out = run(&expectations);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
+    assert!(!stdout.contains("no longer occurs"), "{stdout}");
+    assert!(stdout.contains("known deviation:"), "{stdout}");
+
     // One entry fewer: exactly that step shows a new deviation, and the run fails.
     let removed = generated
         .iter()
@@ -350,5 +368,15 @@ fn moto_against_an_expectation_file_fails_on_exactly_the_missing_entry() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("UNEXPECTED-PASS [moto]"), "{stdout}");
+    let out = run(&expectations);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "listed deviation no longer occurs, remove it from {}: {} › NoSuchField",
+            expectations.display(),
+            removed["step"].as_str().unwrap()
+        )),
+        "{stdout}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
