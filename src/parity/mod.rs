@@ -378,8 +378,15 @@ pub fn compare_runs(
         let cells = targets
             .iter()
             .zip(runs)
-            .filter_map(|(t, runs)| {
-                let run = runs.iter().find(|r| &r.file == file)?;
+            .map(|(t, runs)| {
+                let missing;
+                let run = match runs.iter().find(|r| &r.file == file) {
+                    Some(run) => run,
+                    None => {
+                        missing = unreachable_target(scenario, t, "internal error: no result");
+                        &missing
+                    }
+                };
                 let mut cell = compare(
                     run,
                     reference.as_ref().map(|r| &r.transcript),
@@ -389,7 +396,7 @@ pub fn compare_runs(
                 if cell.note.is_none() && cell.status != Status::Skipped {
                     cell.note = reference_problem.clone();
                 }
-                Some(cell)
+                cell
             })
             .collect();
         rows.push(ScenarioRow {
