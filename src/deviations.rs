@@ -34,6 +34,33 @@ pub struct Deviation {
     pub reason: String,
 }
 
+impl Deviation {
+    /// Whether this entry covers a difference at `path` (a response path; `""`
+    /// for the whole step): at its own path or below it, or anywhere in the
+    /// step when it names no path.
+    pub fn covers(&self, path: &str) -> bool {
+        match self.path.as_deref() {
+            None => true,
+            Some(p) => {
+                path == p
+                    || path
+                        .strip_prefix(p)
+                        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+            }
+        }
+    }
+}
+
+/// `step › path: reason`, as shown next to a scenario's result.
+impl std::fmt::Display for Deviation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.path {
+            Some(path) => write!(f, "{} › {path}: {}", self.step, self.reason),
+            None => write!(f, "{}: {}", self.step, self.reason),
+        }
+    }
+}
+
 /// What sort of difference a deviation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeviationKind {
@@ -189,13 +216,9 @@ impl Deviations {
     /// The deviation that covers a difference at `path` in `step` of `scenario`.
     pub fn find(&self, scenario: &Path, step: &str, path: &str) -> Option<&Deviation> {
         let scenario = scenario.to_string_lossy();
-        self.entries.iter().find(|d| {
-            d.scenario == scenario
-                && d.step == step
-                && d.path
-                    .as_deref()
-                    .is_none_or(|p| p == path || path.starts_with(&format!("{p}.")))
-        })
+        self.entries
+            .iter()
+            .find(|d| d.scenario == scenario && d.step == step && d.covers(path))
     }
 
     /// The deviations listed for `scenario`.
@@ -238,6 +261,9 @@ mod tests {
                 .is_none()
         );
         assert!(d.find(Path::new("s.yaml"), "other", "anything").is_some());
+        assert!(d.entries[0].covers("ChallengeParameters[0]"));
+        assert!(!d.entries[0].covers(""));
+        assert_eq!(d.entries[0].to_string(), "sign in › ChallengeParameters: r");
         assert!(
             d.find(Path::new("t.yaml"), "sign in", "ChallengeParameters")
                 .is_none()

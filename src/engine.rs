@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
-use crate::deviations::Deviations;
+use crate::deviations::{Deviation, Deviations};
 
 use crate::auth::fill::fill_secret_hash;
 use crate::auth::jwt;
@@ -120,8 +120,8 @@ pub struct ScenarioRun {
     pub skipped_steps: Vec<String>,
     /// Problems that did not fail the scenario (e.g. teardown trouble, a listed deviation that no longer occurs).
     pub warnings: Vec<String>,
-    /// Listed deviations that occurred: `step › path: reason`.
-    pub known_deviations: Vec<String>,
+    /// Listed deviations that occurred (each entry once; shown as `step › path: reason`).
+    pub known_deviations: Vec<Deviation>,
 }
 
 /// Runs `scenario` on `conn`.
@@ -161,22 +161,8 @@ pub async fn run_scenario(
         (Ok(()), Ok(())) => Outcome::Passed,
     };
     run.transcript = json!({ "scenario": scenario.name, "steps": runner.transcript });
-    if matches!(run.outcome, Outcome::Passed) {
-        for d in settings.deviations.for_scenario(&scenario.source.path) {
-            let key = deviation_key(&d.step, d.path.as_deref().unwrap_or(""));
-            if !runner.deviated.contains(&key) {
-                let file = settings
-                    .deviations
-                    .file
-                    .as_ref()
-                    .map(|f| f.display().to_string())
-                    .unwrap_or_default();
-                run.warnings.push(format!(
-                    "listed deviation no longer occurs, remove it from {file}: {key}"
-                ));
-            }
-        }
-    }
+    // Whether every listed deviation still occurs is judged by the suite,
+    // which also compares with the reference snapshot (see suite::run_one).
     run.known_deviations = runner.known;
     run.skipped_steps = runner.skipped;
     run.elapsed = started.elapsed();
@@ -199,9 +185,8 @@ struct Runner<'a> {
     srp: SrpAssistant,
     /// Variables saved so far (a flow's saves outlive its parameters).
     saved: Vec<String>,
-    /// Listed deviations that occurred, as shown, and as `step › path` keys.
-    known: Vec<String>,
-    deviated: Vec<String>,
+    /// Listed deviations that occurred.
+    known: Vec<Deviation>,
     settings: &'a RunSettings,
 }
 
@@ -226,7 +211,6 @@ impl<'a> Runner<'a> {
             srp: SrpAssistant::new(),
             saved: Vec::new(),
             known: Vec::new(),
-            deviated: Vec::new(),
             settings,
         }
     }
@@ -782,11 +766,8 @@ impl<'a> Runner<'a> {
         else {
             return false;
         };
-        let key = deviation_key(&d.step, d.path.as_deref().unwrap_or(""));
-        let shown = format!("{key}: {}", d.reason);
-        if !self.known.contains(&shown) {
-            self.known.push(shown);
-            self.deviated.push(key);
+        if !self.known.contains(d) {
+            self.known.push(d.clone());
         }
         true
     }
@@ -874,14 +855,6 @@ impl<'a> Runner<'a> {
         }) {
             self.refresh_users.insert(refresh.to_string(), user);
         }
-    }
-}
-
-fn deviation_key(step: &str, path: &str) -> String {
-    if path.is_empty() {
-        step.to_string()
-    } else {
-        format!("{step} › {path}")
     }
 }
 

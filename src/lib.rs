@@ -20,6 +20,8 @@
 //! - [`report`]: console output and exit codes
 //! - [`guard`]: the existing-pool guard (runs change only pools they created)
 //! - [`cleanup`]: finding and deleting pools that runs left behind
+//! - [`parity`]: the suite on several targets compared with a reference (Markdown, JSON, HTML)
+//! - [`junit`]: JUnit XML for CI systems
 
 pub mod auth;
 pub mod cleanup;
@@ -28,7 +30,9 @@ pub mod deviations;
 pub mod engine;
 pub mod expect;
 pub mod guard;
+pub mod junit;
 pub mod normalize;
+pub mod parity;
 pub mod path;
 pub mod report;
 pub mod scenario;

@@ -9,8 +9,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use cognito_scenarios::cleanup;
 use cognito_scenarios::clock::Clock;
 use cognito_scenarios::deviations::Deviations;
+use cognito_scenarios::engine::Outcome;
+use cognito_scenarios::junit;
+use cognito_scenarios::parity::{self, ParityOptions, ParityTarget};
 use cognito_scenarios::report::{self, Summary, exit};
-use cognito_scenarios::snapshot::SnapshotMode;
+use cognito_scenarios::snapshot::{ReferenceSource, SnapshotMode};
 use cognito_scenarios::stub::{Stub, StubOptions};
 use cognito_scenarios::suite::{self, LoadedSuite, RunOptions};
 use cognito_scenarios::target::{Target, TargetSpec};
@@ -43,6 +46,12 @@ enum StubClock {
     Virtual,
     /// Wall-clock time.
     Real,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Reference {
+    Aws,
+    Stub,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -93,6 +102,9 @@ enum Command {
         /// Without it, writes to such pools on aws and endpoint targets are refused.
         #[arg(long)]
         allow_existing_pool: bool,
+        /// Also write the results as JUnit XML to this file (for CI systems).
+        #[arg(long)]
+        junit: Option<PathBuf>,
     },
     /// Delete user pools that runs left behind: named cognito-scenarios-… AND tagged
     /// cognito-scenarios:run. Exit 0: done (or nothing to do); 3: a listing or deletion failed.
@@ -112,6 +124,44 @@ enum Command {
         /// Print what would be deleted, delete nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Run the suite on several targets and compare every step with the
+    /// reference snapshot: a scenario × target matrix (Markdown, JSON, HTML, JUnit).
+    Parity {
+        /// Scenario files or folders.
+        #[arg(default_value = "scenarios")]
+        paths: Vec<PathBuf>,
+        /// Comma-separated targets as `run --target` takes them, optionally
+        /// labelled: stub,moto=endpoint=http://127.0.0.1:5000
+        #[arg(long, default_value = "stub")]
+        targets: String,
+        /// The reference: AWS-validated snapshots where recorded, else the stub's (aws); or the stub's (stub).
+        #[arg(long, value_enum, default_value_t = Reference::Aws)]
+        reference: Reference,
+        /// Only scenarios whose name or path contains this text, or that have this tag.
+        #[arg(long, short)]
+        filter: Option<String>,
+        /// Scenarios run at once on each target (default: number of CPU cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Where the reports go.
+        #[arg(long, default_value = "target/parity")]
+        out: PathBuf,
+        /// Where snapshots live.
+        #[arg(long, default_value = "snapshots")]
+        snapshot_dir: PathBuf,
+        /// Known deviations are read from <DIR>/<target label>.yaml when present.
+        #[arg(long, default_value = "expectations")]
+        expectations_dir: PathBuf,
+        /// The expectation file of one target instead (LABEL=FILE; repeatable).
+        #[arg(long)]
+        expectations: Vec<String>,
+        /// AWS profile for an aws target.
+        #[arg(long)]
+        profile: Option<String>,
+        /// AWS region for an aws target.
+        #[arg(long)]
+        region: Option<String>,
     },
     /// List scenarios (or, with --operations, the cognito-idp operations a step can call).
     List {
@@ -206,6 +256,7 @@ async fn dispatch(command: Command) -> i32 {
             profile,
             region,
             allow_existing_pool,
+            junit,
         } => {
             let mut spec: TargetSpec = match target.parse() {
                 Ok(s) => s,
@@ -243,11 +294,7 @@ async fn dispatch(command: Command) -> i32 {
                 },
                 None => Arc::default(),
             };
-            let jobs = jobs.unwrap_or_else(|| {
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(2)
-            });
+            let jobs = jobs.unwrap_or_else(default_jobs);
             run(
                 paths,
                 spec,
@@ -260,7 +307,40 @@ async fn dispatch(command: Command) -> i32 {
                     deviations,
                     allow_existing_pool,
                 },
+                junit,
             )
+            .await
+        }
+        Command::Parity {
+            paths,
+            targets,
+            reference,
+            filter,
+            jobs,
+            out,
+            snapshot_dir,
+            expectations_dir,
+            expectations,
+            profile,
+            region,
+        } => {
+            let reference = match reference {
+                Reference::Aws => ReferenceSource::Aws,
+                Reference::Stub => ReferenceSource::Stub,
+            };
+            parity(ParityArgs {
+                paths,
+                targets,
+                reference,
+                filter,
+                jobs: jobs.unwrap_or_else(default_jobs),
+                out,
+                snapshot_dir,
+                expectations_dir,
+                expectations,
+                profile,
+                region,
+            })
             .await
         }
         Command::List {
@@ -293,11 +373,18 @@ async fn dispatch(command: Command) -> i32 {
     }
 }
 
+fn default_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}
+
 async fn run(
     paths: Vec<PathBuf>,
     spec: TargetSpec,
     filter: Option<String>,
     options: RunOptions,
+    junit_file: Option<PathBuf>,
 ) -> i32 {
     let started = Instant::now();
     let loaded = match load(&paths, filter.as_deref()) {
@@ -325,6 +412,7 @@ async fn run(
         loaded.scenarios.len(),
         options.jobs
     );
+    let invalid = plain_diagnostics(&loaded);
     let runs = suite::run(loaded.scenarios, target, &options, |r| {
         print!("{}", report::scenario_result(r))
     })
@@ -335,7 +423,172 @@ async fn run(
         summary.line(),
         started.elapsed().as_secs_f64()
     );
-    report::exit_code(&runs, loaded.invalid.len())
+    if let Some(file) = junit_file {
+        let suite = junit::suite_of_runs(&spec.to_string(), &runs, &invalid);
+        if let Err(e) = std::fs::write(&file, junit::render(&[suite])) {
+            eprintln!("error: cannot write {}: {e}", file.display());
+            return exit::USAGE;
+        }
+    }
+    report::exit_code(&runs, invalid.len())
+}
+
+/// Each invalid file with its diagnostics rendered without colour.
+fn plain_diagnostics(loaded: &LoadedSuite) -> Vec<(String, String)> {
+    loaded
+        .invalid
+        .iter()
+        .filter_map(|diags| {
+            let file = diags.first()?.file.clone();
+            let source = std::fs::read_to_string(&file).ok();
+            let text = diags
+                .iter()
+                .map(|d| d.render(source.as_deref(), false))
+                .collect::<Vec<_>>()
+                .join("\n");
+            Some((file.display().to_string(), text))
+        })
+        .collect()
+}
+
+struct ParityArgs {
+    paths: Vec<PathBuf>,
+    targets: String,
+    reference: ReferenceSource,
+    filter: Option<String>,
+    jobs: usize,
+    out: PathBuf,
+    snapshot_dir: PathBuf,
+    expectations_dir: PathBuf,
+    expectations: Vec<String>,
+    profile: Option<String>,
+    region: Option<String>,
+}
+
+async fn parity(args: ParityArgs) -> i32 {
+    let started = Instant::now();
+    let mut overrides = Vec::new();
+    for e in &args.expectations {
+        match e.split_once('=') {
+            Some((label, file)) if !label.is_empty() && !file.is_empty() => {
+                overrides.push((label.to_string(), PathBuf::from(file)))
+            }
+            _ => {
+                eprintln!(
+                    "error: --expectations takes LABEL=FILE, e.g. moto=expectations/moto.yaml"
+                );
+                return exit::USAGE;
+            }
+        }
+    }
+    let mut targets: Vec<ParityTarget> = Vec::new();
+    for entry in args.targets.split(',').filter(|e| !e.trim().is_empty()) {
+        let (label, mut spec) = match parity::parse_target(entry) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        };
+        if targets.iter().any(|t| t.label == label) {
+            eprintln!(
+                "error: target `{label}` is named twice in --targets (label one: NAME=TARGET)"
+            );
+            return exit::USAGE;
+        }
+        if let TargetSpec::Aws { profile, region } = &mut spec {
+            *profile = args.profile.clone();
+            *region = args.region.clone();
+        }
+        let file = overrides
+            .iter()
+            .find(|(l, _)| *l == label)
+            .map(|(_, f)| f.clone())
+            .or_else(|| {
+                let f = args.expectations_dir.join(format!("{label}.yaml"));
+                f.exists().then_some(f)
+            });
+        let deviations = match file {
+            Some(f) => match Deviations::load(&f) {
+                Ok(d) => Arc::new(d),
+                Err(diags) => {
+                    eprint!("{}", report::diagnostics(&diags));
+                    return exit::INVALID_SCENARIO;
+                }
+            },
+            None => Arc::default(),
+        };
+        targets.push(ParityTarget {
+            label,
+            spec,
+            deviations,
+        });
+    }
+    if let Some((label, _)) = overrides
+        .iter()
+        .find(|(l, _)| !targets.iter().any(|t| t.label == *l))
+    {
+        eprintln!("error: --expectations names `{label}`, which is not in --targets");
+        return exit::USAGE;
+    }
+    if targets.is_empty() {
+        eprintln!("error: --targets is empty");
+        return exit::USAGE;
+    }
+    let loaded = match load(&args.paths, args.filter.as_deref()) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    if loaded.scenarios.is_empty() && loaded.invalid.is_empty() {
+        eprintln!("error: no scenarios found");
+        return exit::USAGE;
+    }
+    let invalid = plain_diagnostics(&loaded)
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect();
+    println!(
+        "parity: {} scenario(s) on {} ({} at a time per target)",
+        loaded.scenarios.len(),
+        targets
+            .iter()
+            .map(|t| t.label.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        args.jobs
+    );
+    let options = ParityOptions {
+        reference: args.reference,
+        snapshot_dir: args.snapshot_dir,
+        jobs: args.jobs,
+        run_id: suite::new_run_id(),
+    };
+    let report = parity::run(loaded.scenarios, &targets, &options, invalid, |label, r| {
+        let outcome = match r.outcome {
+            Outcome::Passed => "ran",
+            Outcome::Skipped(_) => "skipped",
+            Outcome::Failed(_) => "failed",
+        };
+        println!("  [{label}] {outcome:<7} {}", r.file.display());
+    })
+    .await;
+    print!("{}", parity::summary(&report));
+    match parity::write_outputs(&report, &args.out) {
+        Ok(files) => {
+            for f in files {
+                println!("wrote {}", f.display());
+            }
+        }
+        Err(e) => {
+            eprintln!(
+                "error: cannot write the reports to {}: {e}",
+                args.out.display()
+            );
+            return exit::USAGE;
+        }
+    }
+    println!("({:.1}s)", started.elapsed().as_secs_f64());
+    report.exit_code
 }
 
 /// Loads scenarios and prints every problem of the broken files; `Err` is the exit code.

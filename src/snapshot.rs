@@ -160,6 +160,103 @@ pub fn check_with_info(
     })
 }
 
+/// Which snapshot other targets are compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReferenceSource {
+    /// `<name>@aws.snap`, recorded on real AWS (`--target aws --update-snapshots`).
+    Aws,
+    /// `<name>.snap`, the stub's.
+    Stub,
+}
+
+impl ReferenceSource {
+    /// `aws` or `stub`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReferenceSource::Aws => "aws",
+            ReferenceSource::Stub => "stub",
+        }
+    }
+}
+
+/// A reference snapshot, read back as JSON.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    pub source: ReferenceSource,
+    /// The `.snap` file read.
+    pub file: PathBuf,
+    /// For AWS-validated snapshots: the recording date (`info.date`).
+    pub validated_on: Option<String>,
+    /// For AWS-validated snapshots: the region (`info.region`).
+    pub region: Option<String>,
+    /// `{scenario, steps: [...]}` as the engine produced it.
+    pub transcript: Value,
+}
+
+/// Reads the reference snapshot of a scenario from `dir`: with
+/// [`ReferenceSource::Aws`] preferred, the AWS-validated one when present and
+/// otherwise the stub's; with [`ReferenceSource::Stub`], the stub's.
+/// `Ok(None)` when there is none; `Err` when a file cannot be read or parsed.
+pub fn load_reference(
+    dir: &Path,
+    scenario_file: &Path,
+    preference: ReferenceSource,
+) -> Result<Option<Reference>, String> {
+    let name = snapshot_name(scenario_file);
+    let mut candidates = vec![(ReferenceSource::Stub, dir.join(format!("{name}.snap")))];
+    if preference == ReferenceSource::Aws {
+        candidates.insert(
+            0,
+            (
+                ReferenceSource::Aws,
+                dir.join(format!("{name}@{AWS_SUFFIX}.snap")),
+            ),
+        );
+    }
+    for (source, file) in candidates {
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(format!("cannot read {}: {e}", file.display())),
+        };
+        let (header, transcript) =
+            parse_snap(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+        let info = |key: &str| {
+            header
+                .pointer(&format!("/info/{key}"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        return Ok(Some(Reference {
+            source,
+            validated_on: info("date"),
+            region: info("region"),
+            file,
+            transcript,
+        }));
+    }
+    Ok(None)
+}
+
+/// Splits an insta `.snap` file into its metadata header and its YAML body, both as JSON.
+fn parse_snap(text: &str) -> Result<(Value, Value), String> {
+    let text = text.replace("\r\n", "\n");
+    let rest = text
+        .strip_prefix("---\n")
+        .ok_or("not an insta snapshot (no `---` header)")?;
+    let (header, body) = match rest.find("\n---\n") {
+        Some(i) => (&rest[..i], &rest[i + 5..]),
+        None => return Err("not an insta snapshot (header not closed by `---`)".into()),
+    };
+    let parse = |part: &str, what: &str| {
+        crate::scenario::yaml::parse(part)
+            .map(|n| n.to_json())
+            .map_err(|e| format!("{what} line {}: {}", e.span.line, e.message))
+    };
+    Ok((parse(header, "header")?, parse(body, "body")?))
+}
+
 /// insta fails an assertion by panicking; we catch that, so keep the panic
 /// message (not the diff insta already printed) off the terminal.
 fn quiet_snapshot_panics() {
@@ -218,5 +315,47 @@ mod tests {
             "signup"
         );
         assert_eq!(snapshot_name(Path::new("elsewhere/mine.yaml")), "mine");
+    }
+
+    #[test]
+    fn references_prefer_aws_when_asked_and_fall_back_to_the_stub() {
+        let dir = std::env::temp_dir().join(format!("cs-ref-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let scenario = Path::new("scenarios/a/b.yaml");
+        assert!(
+            load_reference(&dir, scenario, ReferenceSource::Aws)
+                .unwrap()
+                .is_none()
+        );
+        std::fs::write(
+            dir.join("a__b.snap"),
+            "---\nsource: src/snapshot.rs\ndescription: d\n---\nscenario: d\nsteps:\n  - step: one\n    response:\n      ExpiresIn: 3600\n      Enabled: true\n      Value: \"true\"\n",
+        )
+        .unwrap();
+        let stub = load_reference(&dir, scenario, ReferenceSource::Aws)
+            .unwrap()
+            .unwrap();
+        assert_eq!(stub.source, ReferenceSource::Stub);
+        assert_eq!(
+            stub.transcript["steps"][0]["response"],
+            serde_json::json!({"ExpiresIn": 3600, "Enabled": true, "Value": "true"})
+        );
+        std::fs::write(
+            dir.join("a__b@aws.snap"),
+            "---\nsource: src/snapshot.rs\ninfo:\n  validated_against: aws\n  date: 2026-11-20\n  region: eu-west-1\n---\nscenario: d\nsteps: []\n",
+        )
+        .unwrap();
+        let aws = load_reference(&dir, scenario, ReferenceSource::Aws)
+            .unwrap()
+            .unwrap();
+        assert_eq!(aws.source, ReferenceSource::Aws);
+        assert_eq!(aws.validated_on.as_deref(), Some("2026-11-20"));
+        assert_eq!(aws.region.as_deref(), Some("eu-west-1"));
+        let stub_again = load_reference(&dir, scenario, ReferenceSource::Stub)
+            .unwrap()
+            .unwrap();
+        assert_eq!(stub_again.source, ReferenceSource::Stub);
+        std::fs::write(dir.join("a__b.snap"), "no header").unwrap();
+        assert!(load_reference(&dir, scenario, ReferenceSource::Stub).is_err());
     }
 }

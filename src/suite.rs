@@ -8,8 +8,9 @@ use tokio::task::JoinSet;
 
 use crate::deviations::Deviations;
 use crate::engine::{Failure, FailureKind, Outcome, RunSettings, ScenarioRun, run_scenario};
+use crate::parity;
 use crate::scenario::{Diagnostic, Loader, Scenario, discover};
-use crate::snapshot::{self, SnapshotMode};
+use crate::snapshot::{self, ReferenceSource, SnapshotMode};
 use crate::target::{Target, TargetSpec};
 
 /// Scenarios that loaded, and files that did not.
@@ -128,6 +129,9 @@ pub async fn run_one(scenario: &Scenario, target: &Target, options: &RunOptions)
     };
     let mut run = run_scenario(scenario, &conn, &settings).await;
     drop(conn);
+    if matches!(run.outcome, Outcome::Passed) && !options.deviations.entries.is_empty() {
+        judge_listed_deviations(&mut run, options);
+    }
     if matches!(run.outcome, Outcome::Passed) {
         let mode = options.snapshots;
         let target_name = spec.name();
@@ -169,6 +173,45 @@ pub async fn run_one(scenario: &Scenario, target: &Target, options: &RunOptions)
         }
     }
     run
+}
+
+/// Adds the listed deviations that show only in the comparison with the
+/// reference snapshot to `known_deviations`, and warns about every listed one
+/// that occurred neither there nor as a failed expectation (so the list shrinks).
+fn judge_listed_deviations(run: &mut ScenarioRun, options: &RunOptions) {
+    let reference =
+        snapshot::load_reference(&options.snapshot_dir, &run.file, ReferenceSource::Aws)
+            .ok()
+            .flatten();
+    let cell = parity::compare(
+        run,
+        reference.as_ref().map(|r| &r.transcript),
+        &options.deviations,
+    );
+    let listed = options.deviations.for_scenario(&run.file);
+    for d in listed {
+        let as_reported = parity::Listed::from(d);
+        if cell.known.contains(&as_reported) && !run.known_deviations.contains(d) {
+            run.known_deviations.push(d.clone());
+        }
+        if cell.unexpected_passes.contains(&as_reported) {
+            let file = options
+                .deviations
+                .file
+                .as_ref()
+                .map(|f| f.display().to_string())
+                .unwrap_or_default();
+            let at = d
+                .path
+                .as_deref()
+                .map(|p| format!(" › {p}"))
+                .unwrap_or_default();
+            run.warnings.push(format!(
+                "listed deviation no longer occurs, remove it from {file}: {}{at}",
+                d.step
+            ));
+        }
+    }
 }
 
 /// The default snapshot mode for a target: the stub is the reference and is

@@ -11,7 +11,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use cognito_scenarios::engine::{Outcome, RunSettings, run_scenario};
+use cognito_scenarios::junit;
+use cognito_scenarios::parity::{self, ParityOptions, ParityTarget};
 use cognito_scenarios::report;
+use cognito_scenarios::snapshot::ReferenceSource;
 use cognito_scenarios::suite;
 use cognito_scenarios::target::{Target, TargetSpec};
 use serde_json::Value;
@@ -93,6 +96,8 @@ fn no_secret_reaches_snapshots_or_reports() {
     let mut failures_seen = 0;
     let mut secrets_seen = 0;
     let mut made_up_seen = 0;
+    let mut all_secrets = Vec::new();
+    let mut runs = Vec::new();
     runtime.block_on(async {
         let target = Target::open(TargetSpec::Stub { real_clock: false })
             .await
@@ -125,8 +130,61 @@ fn no_secret_reaches_snapshots_or_reports() {
                 "{}: secrets shown: {leaked:?}\n{shown}",
                 scenario.name
             );
+            all_secrets.extend(secrets);
+            runs.push(run);
         }
     });
+    // The parity reports and JUnit files are built from the same runs.
+    let targets = [ParityTarget {
+        label: "stub".into(),
+        spec: TargetSpec::Stub { real_clock: false },
+        deviations: Default::default(),
+    }];
+    let options = ParityOptions {
+        reference: ReferenceSource::Aws,
+        snapshot_dir: PathBuf::from("snapshots"),
+        jobs: 1,
+        run_id: "t1".into(),
+    };
+    let report = parity::compare_runs(
+        &loaded.scenarios,
+        &targets,
+        &[runs.clone()],
+        &options,
+        vec![],
+    );
+    assert!(
+        report
+            .scenarios
+            .iter()
+            .any(|r| r.cells[0].failure.is_some()),
+        "the failing scenario is part of the parity report"
+    );
+    let escaped: Vec<String> = all_secrets
+        .iter()
+        .flat_map(|s| [s.clone(), escape_markup(s)])
+        .collect();
+    let outputs = [
+        ("parity.md", parity::markdown::render(&report)),
+        (
+            "parity.json",
+            serde_json::to_string_pretty(&report).unwrap(),
+        ),
+        ("parity.html", parity::html::render(&report)),
+        (
+            "parity junit",
+            junit::render(&parity::junit_suites(&report)),
+        ),
+        (
+            "run --junit",
+            junit::render(&[junit::suite_of_runs("stub", &runs, &[])]),
+        ),
+        ("parity console", parity::summary(&report)),
+    ];
+    for (what, text) in outputs {
+        let leaked = leaks(&escaped, &text);
+        assert!(leaked.is_empty(), "{what}: secrets shown: {leaked:?}");
+    }
     assert!(
         secrets_seen > 50,
         "the scenarios should have exchanged many secrets, saw {secrets_seen}"
@@ -139,6 +197,15 @@ fn no_secret_reaches_snapshots_or_reports() {
         failures_seen >= 1,
         "the deliberately failing scenario must fail (its report is part of the check)"
     );
+}
+
+/// A secret as HTML and XML would show it.
+fn escape_markup(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 /// The snapshot as insta would write it is YAML of the same values; searching

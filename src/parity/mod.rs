@@ -1,0 +1,782 @@
+//! Parity: the bundled suite on several targets, every step's normalised
+//! answer compared with a reference snapshot, every difference classified
+//! against the target's known deviations (`expectations/<target>.yaml`).
+//!
+//! The result is a scenario × target matrix of [`Status`]es with per-step,
+//! per-path differences, a parity score and the parity debt per target. It is
+//! written as Markdown, JSON (the [`ParityReport`] serialised; see
+//! [`SCHEMA`]), one self-contained HTML page, and JUnit XML.
+//!
+//! Definitions:
+//! - **compared steps** of a target: the reference's steps of every scenario
+//!   that ran on it (not skipped, not unsupported), minus steps skipped on
+//!   that target; a step the run never reached counts as compared and unequal.
+//! - **parity score**: equal compared steps / compared steps (a step is equal
+//!   when its normalised answer, `response` or `status` + `error`, equals the
+//!   reference's; requests are not compared).
+//! - **parity debt**: the deviations listed for the target (for the scenarios run).
+
+pub mod diff;
+pub mod html;
+pub mod markdown;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::deviations::{Deviation, Deviations};
+use crate::engine::{FailureKind, Outcome, ScenarioRun};
+use crate::junit;
+use crate::report::exit;
+use crate::scenario::Scenario;
+use crate::snapshot::{self, ReferenceSource, SnapshotMode};
+use crate::suite::{self, RunOptions};
+use crate::target::{Target, TargetSpec};
+use diff::{Difference, step_differences};
+
+/// The `schema` field of `parity.json`; bumped when a field changes meaning.
+pub const SCHEMA: &str = "cognito-scenarios/parity/v1";
+
+/// How a scenario fared on a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Every compared step equals the reference and every expectation held.
+    Pass,
+    /// Differences, all listed in the expectation file.
+    KnownDeviation,
+    /// A difference or failure that is not listed: fails the run.
+    NewDeviation,
+    /// A listed deviation that did not occur: fails the run, so the list shrinks.
+    UnexpectedPass,
+    /// The target does not implement what the scenario needs.
+    Unsupported,
+    /// The scenario does not run on this target (`only:` / `skip:`).
+    Skipped,
+}
+
+impl Status {
+    /// Every status, in display order.
+    pub const ALL: [Status; 6] = [
+        Status::Pass,
+        Status::KnownDeviation,
+        Status::NewDeviation,
+        Status::UnexpectedPass,
+        Status::Unsupported,
+        Status::Skipped,
+    ];
+
+    /// The name used in JSON and on screen.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::KnownDeviation => "known-deviation",
+            Status::NewDeviation => "new-deviation",
+            Status::UnexpectedPass => "unexpected-pass",
+            Status::Unsupported => "unsupported",
+            Status::Skipped => "skipped",
+        }
+    }
+
+    /// Whether this status fails the parity run.
+    pub fn fails(self) -> bool {
+        matches!(self, Status::NewDeviation | Status::UnexpectedPass)
+    }
+}
+
+/// A target of a parity run: a label (which names its expectation file and
+/// its column) and what to run on.
+#[derive(Debug, Clone)]
+pub struct ParityTarget {
+    pub label: String,
+    pub spec: TargetSpec,
+    pub deviations: Arc<Deviations>,
+}
+
+/// Parses one `--targets` entry: a target as `run --target` takes it
+/// (`stub`, `aws`, `endpoint=URL`, …), optionally labelled (`moto=endpoint=URL`).
+/// The label defaults to the target's name.
+pub fn parse_target(entry: &str) -> Result<(String, TargetSpec), String> {
+    let entry = entry.trim();
+    if let Ok(spec) = entry.parse::<TargetSpec>() {
+        return Ok((spec.name().to_string(), spec));
+    }
+    if let Some((label, rest)) = entry.split_once('=')
+        && !label.is_empty()
+        && label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && let Ok(spec) = rest.parse::<TargetSpec>()
+    {
+        return Ok((label.to_string(), spec));
+    }
+    Err(entry
+        .parse::<TargetSpec>()
+        .err()
+        .unwrap_or_default()
+        .replace("unknown target", "unknown target in --targets")
+        + " (or LABEL=TARGET, e.g. moto=endpoint=http://127.0.0.1:5000)")
+}
+
+/// A listed deviation as reported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Listed {
+    pub step: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    pub kind: &'static str,
+    pub reason: String,
+}
+
+impl From<&Deviation> for Listed {
+    fn from(d: &Deviation) -> Listed {
+        Listed {
+            step: d.step.clone(),
+            path: d.path.clone(),
+            kind: d.kind.name(),
+            reason: d.reason.clone(),
+        }
+    }
+}
+
+/// One difference, with the listed deviation that covers it (if any).
+#[derive(Debug, Clone, Serialize)]
+pub struct PathDifference {
+    #[serde(flatten)]
+    pub difference: Difference,
+    /// The kind an entry for it would have.
+    pub suggested_kind: &'static str,
+    /// The covering entry; `None` means a new deviation.
+    pub listed: Option<Listed>,
+}
+
+/// How one reference step compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepState {
+    /// The answer equals the reference's.
+    Equal,
+    /// The answer differs (see the differences).
+    Different,
+    /// The run stopped before this step.
+    NotReached,
+    /// The step is skipped on this target.
+    Skipped,
+    /// The run passed but has no such step: the reference is out of date.
+    MissingInRun,
+    /// The run has a step the reference lacks: the reference is out of date.
+    NotInReference,
+}
+
+/// One step of a scenario on one target.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepComparison {
+    pub step: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<String>,
+    pub state: StepState,
+    pub differences: Vec<PathDifference>,
+}
+
+/// Why a run failed (already normalised and scrubbed by the engine).
+#[derive(Debug, Clone, Serialize)]
+pub struct FailureInfo {
+    /// `mismatch`, `target` or `scenario`.
+    pub kind: &'static str,
+    pub step: String,
+    pub location: String,
+    pub message: String,
+    pub details: Vec<String>,
+}
+
+/// One cell of the matrix: a scenario on a target.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    pub target: String,
+    pub status: Status,
+    /// Skip reason, or a note (e.g. no reference snapshot).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// An unlisted failure of the run itself (an expectation or the target).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureInfo>,
+    pub steps: Vec<StepComparison>,
+    /// Listed deviations that occurred.
+    pub known: Vec<Listed>,
+    /// Listed deviations that did not occur.
+    pub unexpected_passes: Vec<Listed>,
+    pub compared_steps: usize,
+    pub equal_steps: usize,
+}
+
+impl Cell {
+    /// Differences not covered by any listed deviation.
+    pub fn new_differences(&self) -> impl Iterator<Item = (&StepComparison, &PathDifference)> {
+        self.steps.iter().flat_map(|s| {
+            s.differences
+                .iter()
+                .filter(|d| d.listed.is_none())
+                .map(move |d| (s, d))
+        })
+    }
+}
+
+/// The reference a scenario was compared with.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferenceInfo {
+    pub source: ReferenceSource,
+    pub file: PathBuf,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validated_on: Option<String>,
+}
+
+/// One row of the matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioRow {
+    pub file: PathBuf,
+    pub name: String,
+    /// `None` when the scenario has no reference snapshot (see `reference_problem`).
+    pub reference: Option<ReferenceInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_problem: Option<String>,
+    /// One per target, in target order.
+    pub cells: Vec<Cell>,
+}
+
+/// Totals of one target.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetSummary {
+    pub name: String,
+    /// The target as `run --target` takes it.
+    pub spec: String,
+    /// The expectation file read, if any.
+    pub expectations: Option<PathBuf>,
+    pub compared_steps: usize,
+    pub equal_steps: usize,
+    /// Percent of compared steps equal to the reference; `None` when nothing was compared.
+    pub score: Option<f64>,
+    /// Deviations listed for the scenarios run.
+    pub debt: usize,
+    /// Cells per status name.
+    pub counts: BTreeMap<&'static str, usize>,
+}
+
+/// Everything a parity run found; serialised as `parity.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParityReport {
+    pub schema: &'static str,
+    /// The preferred reference (`aws` falls back to the stub's snapshot per scenario).
+    pub reference: ReferenceSource,
+    pub targets: Vec<TargetSummary>,
+    pub scenarios: Vec<ScenarioRow>,
+    /// Listed deviations over all targets.
+    pub debt_total: usize,
+    /// Scenario files that did not load (rendered diagnostics, no colour).
+    pub invalid: Vec<String>,
+    /// What the command exits with (see the README's exit codes).
+    pub exit_code: i32,
+}
+
+/// How to run parity.
+#[derive(Debug, Clone)]
+pub struct ParityOptions {
+    pub reference: ReferenceSource,
+    pub snapshot_dir: PathBuf,
+    /// Scenarios run at once on each target.
+    pub jobs: usize,
+    pub run_id: String,
+}
+
+/// Runs `scenarios` on every target (targets in parallel), then compares.
+pub async fn run(
+    scenarios: Vec<Scenario>,
+    targets: &[ParityTarget],
+    options: &ParityOptions,
+    invalid: Vec<String>,
+    on_done: impl Fn(&str, &ScenarioRun) + Send + Sync + Clone + 'static,
+) -> ParityReport {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, t) in targets.iter().enumerate() {
+        let (t, scenarios, on_done) = (t.clone(), scenarios.clone(), on_done.clone());
+        let run_options = RunOptions {
+            jobs: options.jobs,
+            snapshots: SnapshotMode::Off,
+            snapshot_dir: options.snapshot_dir.clone(),
+            run_id: options.run_id.clone(),
+            deviations: t.deviations.clone(),
+            // The bundled suite makes its own pools; never touch anyone else's.
+            allow_existing_pool: false,
+        };
+        tasks.spawn(async move {
+            let runs = match Target::open(t.spec.clone()).await {
+                Ok(target) => {
+                    suite::run(scenarios, Arc::new(target), &run_options, |r| {
+                        on_done(&t.label, r)
+                    })
+                    .await
+                }
+                Err(e) => scenarios
+                    .iter()
+                    .map(|s| unreachable_target(s, &t, &e.to_string()))
+                    .collect(),
+            };
+            (index, runs)
+        });
+    }
+    let mut runs: Vec<Vec<ScenarioRun>> = vec![Vec::new(); targets.len()];
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((index, r)) = joined {
+            runs[index] = r;
+        }
+    }
+    compare_runs(&scenarios, targets, &runs, options, invalid)
+}
+
+fn unreachable_target(scenario: &Scenario, target: &ParityTarget, error: &str) -> ScenarioRun {
+    ScenarioRun {
+        name: scenario.name.clone(),
+        file: scenario.source.path.clone(),
+        outcome: Outcome::Failed(Box::new(crate::engine::Failure::new(
+            FailureKind::Target,
+            "connect",
+            scenario.source.path.display().to_string(),
+            format!("target {}: {error}", target.spec),
+        ))),
+        elapsed: Default::default(),
+        transcript: Value::Null,
+        skipped_steps: Vec::new(),
+        warnings: Vec::new(),
+        known_deviations: Vec::new(),
+    }
+}
+
+/// Builds the report from finished runs (`runs[t]` holds target `t`'s runs).
+pub fn compare_runs(
+    scenarios: &[Scenario],
+    targets: &[ParityTarget],
+    runs: &[Vec<ScenarioRun>],
+    options: &ParityOptions,
+    invalid: Vec<String>,
+) -> ParityReport {
+    let mut rows = Vec::new();
+    for scenario in scenarios {
+        let file = &scenario.source.path;
+        let (reference, reference_problem) =
+            match snapshot::load_reference(&options.snapshot_dir, file, options.reference) {
+                Ok(Some(r)) => (Some(r), None),
+                Ok(None) => (
+                    None,
+                    Some(format!(
+                        "no reference snapshot for {} in {}",
+                        file.display(),
+                        options.snapshot_dir.display()
+                    )),
+                ),
+                Err(e) => (None, Some(e)),
+            };
+        let cells = targets
+            .iter()
+            .zip(runs)
+            .map(|(t, runs)| {
+                let missing;
+                let run = match runs.iter().find(|r| &r.file == file) {
+                    Some(run) => run,
+                    None => {
+                        missing = unreachable_target(scenario, t, "internal error: no result");
+                        &missing
+                    }
+                };
+                let mut cell = compare(
+                    run,
+                    reference.as_ref().map(|r| &r.transcript),
+                    &t.deviations,
+                );
+                cell.target = t.label.clone();
+                if cell.note.is_none() && cell.status != Status::Skipped {
+                    cell.note = reference_problem.clone();
+                }
+                cell
+            })
+            .collect();
+        rows.push(ScenarioRow {
+            file: file.clone(),
+            name: scenario.name.clone(),
+            reference: reference.map(|r| ReferenceInfo {
+                source: r.source,
+                file: r.file,
+                validated_on: r.validated_on,
+            }),
+            reference_problem,
+            cells,
+        });
+    }
+    let summaries: Vec<TargetSummary> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| summarise(t, i, &rows, scenarios))
+        .collect();
+    let exit_code = exit_code(&rows, !invalid.is_empty());
+    ParityReport {
+        schema: SCHEMA,
+        reference: options.reference,
+        debt_total: summaries.iter().map(|s| s.debt).sum(),
+        targets: summaries,
+        scenarios: rows,
+        invalid,
+        exit_code,
+    }
+}
+
+fn summarise(
+    t: &ParityTarget,
+    index: usize,
+    rows: &[ScenarioRow],
+    scenarios: &[Scenario],
+) -> TargetSummary {
+    let cells: Vec<&Cell> = rows.iter().filter_map(|r| r.cells.get(index)).collect();
+    let compared: usize = cells.iter().map(|c| c.compared_steps).sum();
+    let equal: usize = cells.iter().map(|c| c.equal_steps).sum();
+    let mut counts = BTreeMap::new();
+    for status in Status::ALL {
+        counts.insert(
+            status.name(),
+            cells.iter().filter(|c| c.status == status).count(),
+        );
+    }
+    let debt = scenarios
+        .iter()
+        .map(|s| t.deviations.for_scenario(&s.source.path).count())
+        .sum();
+    TargetSummary {
+        name: t.label.clone(),
+        spec: t.spec.to_string(),
+        expectations: t.deviations.file.clone(),
+        compared_steps: compared,
+        equal_steps: equal,
+        score: (compared > 0).then(|| 100.0 * equal as f64 / compared as f64),
+        debt,
+        counts,
+    }
+}
+
+/// 2 when files are invalid, 3 when a target failed, 4 on a new deviation or
+/// unexpected pass, 0 otherwise.
+fn exit_code(rows: &[ScenarioRow], invalid: bool) -> i32 {
+    let cells = || rows.iter().flat_map(|r| &r.cells);
+    if invalid || cells().any(|c| c.failure.as_ref().is_some_and(|f| f.kind == "scenario")) {
+        exit::INVALID_SCENARIO
+    } else if cells().any(|c| c.failure.as_ref().is_some_and(|f| f.kind == "target")) {
+        exit::TARGET
+    } else if cells().any(|c| c.status.fails()) {
+        exit::MISMATCH
+    } else {
+        exit::OK
+    }
+}
+
+/// Compares one run with the reference transcript and classifies it against
+/// the target's listed deviations.
+pub fn compare(run: &ScenarioRun, reference: Option<&Value>, deviations: &Deviations) -> Cell {
+    let mut cell = Cell {
+        target: String::new(),
+        status: Status::Pass,
+        note: None,
+        failure: None,
+        steps: Vec::new(),
+        known: Vec::new(),
+        unexpected_passes: Vec::new(),
+        compared_steps: 0,
+        equal_steps: 0,
+    };
+    let failure = match &run.outcome {
+        Outcome::Skipped(reason) => {
+            cell.status = Status::Skipped;
+            cell.note = Some(reason.clone());
+            return cell;
+        }
+        Outcome::Passed => None,
+        Outcome::Failed(f) => Some(f),
+    };
+    cell.failure = failure.map(|f| FailureInfo {
+        kind: match f.kind {
+            FailureKind::Mismatch => "mismatch",
+            FailureKind::Target => "target",
+            FailureKind::Scenario => "scenario",
+        },
+        step: f.step.clone(),
+        location: f.location.clone(),
+        message: f.message.clone(),
+        details: f.details.clone(),
+    });
+    let listed: Vec<&Deviation> = deviations.for_scenario(&run.file).collect();
+    let mut matched: Vec<&Deviation> = listed
+        .iter()
+        .copied()
+        .filter(|d| run.known_deviations.contains(d))
+        .collect();
+    let skipped_here = |title: &str| {
+        run.skipped_steps
+            .iter()
+            .any(|s| s.starts_with(&format!("{title}: ")))
+    };
+    let actual_steps = steps(&run.transcript);
+    let mut used = vec![false; actual_steps.len()];
+    let mut new_found = failure.is_some();
+    let mut placeholders = diff::Placeholders::default();
+    if let Some(reference) = reference {
+        for ref_step in steps(reference) {
+            let title = step_title(ref_step);
+            let position = actual_steps
+                .iter()
+                .enumerate()
+                .position(|(i, a)| !used[i] && step_title(a) == title);
+            let call = ref_step
+                .get("call")
+                .and_then(Value::as_str)
+                .map(String::from);
+            let mut comparison = StepComparison {
+                step: title.to_string(),
+                call,
+                state: StepState::Equal,
+                differences: Vec::new(),
+            };
+            match position {
+                Some(i) => {
+                    used[i] = true;
+                    cell.compared_steps += 1;
+                    for difference in step_differences(ref_step, actual_steps[i], &mut placeholders)
+                    {
+                        let entry = listed
+                            .iter()
+                            .copied()
+                            .find(|d| d.step == title && d.covers(&difference.path));
+                        if let Some(d) = entry {
+                            if !matched.contains(&d) {
+                                matched.push(d);
+                            }
+                        } else {
+                            new_found = true;
+                        }
+                        comparison.differences.push(PathDifference {
+                            suggested_kind: difference.suggested_kind().name(),
+                            listed: entry.map(Listed::from),
+                            difference,
+                        });
+                    }
+                    if comparison.differences.is_empty() {
+                        cell.equal_steps += 1;
+                    } else {
+                        comparison.state = StepState::Different;
+                    }
+                }
+                None if skipped_here(title) => comparison.state = StepState::Skipped,
+                None if failure.is_some() => {
+                    cell.compared_steps += 1;
+                    comparison.state = StepState::NotReached;
+                }
+                None => {
+                    cell.compared_steps += 1;
+                    comparison.state = StepState::MissingInRun;
+                    whole_step(&mut comparison, &listed, &mut matched, &mut new_found);
+                }
+            }
+            cell.steps.push(comparison);
+        }
+        for (i, a) in actual_steps.iter().enumerate().filter(|(i, _)| !used[*i]) {
+            let _ = i;
+            let mut comparison = StepComparison {
+                step: step_title(a).to_string(),
+                call: a.get("call").and_then(Value::as_str).map(String::from),
+                state: StepState::NotInReference,
+                differences: Vec::new(),
+            };
+            whole_step(&mut comparison, &listed, &mut matched, &mut new_found);
+            cell.steps.push(comparison);
+        }
+    }
+    let reached = |step: &str| {
+        failure.is_none()
+            || actual_steps.iter().any(|a| step_title(a) == step)
+            || failure.is_some_and(|f| f.step == step)
+    };
+    for d in &listed {
+        if matched.contains(d) {
+            cell.known.push(Listed::from(*d));
+        } else if reached(&d.step) && !skipped_here(&d.step) {
+            cell.unexpected_passes.push(Listed::from(*d));
+        }
+    }
+    cell.status = if new_found {
+        Status::NewDeviation
+    } else if !cell.unexpected_passes.is_empty() {
+        Status::UnexpectedPass
+    } else if !cell.known.is_empty() {
+        Status::KnownDeviation
+    } else {
+        Status::Pass
+    };
+    cell
+}
+
+/// A step missing on one side: covered only by an entry for the whole step.
+fn whole_step<'d>(
+    comparison: &mut StepComparison,
+    listed: &[&'d Deviation],
+    matched: &mut Vec<&'d Deviation>,
+    new_found: &mut bool,
+) {
+    let entry = listed
+        .iter()
+        .copied()
+        .find(|d| d.step == comparison.step && d.path.is_none());
+    match entry {
+        Some(d) if !matched.contains(&d) => matched.push(d),
+        Some(_) => {}
+        None => *new_found = true,
+    }
+    comparison.differences.push(PathDifference {
+        difference: Difference {
+            path: String::new(),
+            change: if comparison.state == StepState::MissingInRun {
+                diff::Change::Missing
+            } else {
+                diff::Change::Extra
+            },
+            reference: None,
+            actual: None,
+        },
+        suggested_kind: crate::deviations::DeviationKind::DifferentValue.name(),
+        listed: entry.map(Listed::from),
+    });
+}
+
+fn steps(transcript: &Value) -> Vec<&Value> {
+    transcript
+        .get("steps")
+        .and_then(Value::as_array)
+        .map(|s| s.iter().collect())
+        .unwrap_or_default()
+}
+
+fn step_title(step: &Value) -> &str {
+    step.get("step").and_then(Value::as_str).unwrap_or("")
+}
+
+/// What the console shows after a parity run: per target score, debt and
+/// counts, then every new deviation and unexpected pass.
+pub fn summary(report: &ParityReport) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from("\n");
+    for t in &report.targets {
+        let score = t
+            .score
+            .map(|s| format!("{s:.1}%"))
+            .unwrap_or_else(|| "n/a".into());
+        let counts: Vec<String> = Status::ALL
+            .iter()
+            .filter_map(|s| {
+                let n = t.counts.get(s.name()).copied().unwrap_or(0);
+                (n > 0).then(|| format!("{n} {}", s.name()))
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "{:<14} parity {score:>6} ({}/{} steps), debt {}: {}",
+            t.name,
+            t.equal_steps,
+            t.compared_steps,
+            t.debt,
+            counts.join(", ")
+        );
+    }
+    for row in &report.scenarios {
+        for cell in row.cells.iter().filter(|c| c.status.fails()) {
+            let (message, details) = markdown::cell_problems(cell);
+            let _ = writeln!(
+                out,
+                "\n{} [{}] {}: {message}",
+                cell.status.name().to_uppercase(),
+                cell.target,
+                row.file.display()
+            );
+            for line in details.lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nparity debt: {} listed deviation(s); exit code {}",
+        report.debt_total, report.exit_code
+    );
+    out
+}
+
+/// Writes `parity.md`, `parity.json`, `parity.html` and `junit.xml` into `dir`.
+pub fn write_outputs(report: &ParityReport, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
+    let files = [
+        ("parity.md", markdown::render(report)),
+        ("parity.json", json + "\n"),
+        ("parity.html", html::render(report)),
+        ("junit.xml", junit::render(&junit_suites(report))),
+    ];
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// One JUnit test suite per target, one test case per scenario.
+pub fn junit_suites(report: &ParityReport) -> Vec<junit::Suite> {
+    report
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| junit::Suite {
+            name: format!("parity.{}", t.name),
+            cases: report
+                .scenarios
+                .iter()
+                .filter_map(|row| {
+                    let cell = row.cells.get(i)?;
+                    let result = match cell.status {
+                        Status::Skipped | Status::Unsupported => junit::CaseResult::Skipped(
+                            cell.note
+                                .clone()
+                                .unwrap_or_else(|| cell.status.name().into()),
+                        ),
+                        s if s.fails() => {
+                            let (message, details) = markdown::cell_problems(cell);
+                            junit::CaseResult::Failed { message, details }
+                        }
+                        _ => junit::CaseResult::Passed,
+                    };
+                    let out = cell
+                        .known
+                        .iter()
+                        .map(|k| format!("known deviation: {}", markdown::listed_line(k)))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    Some(junit::Case {
+                        name: row.name.clone(),
+                        classname: row.file.display().to_string(),
+                        time: None,
+                        result,
+                        system_out: (!out.is_empty()).then_some(out),
+                    })
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
