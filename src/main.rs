@@ -58,7 +58,8 @@ enum Command {
         /// Scenario files or folders.
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
-        /// stub (default), aws, or endpoint=URL (any cognito-idp endpoint, e.g. a running emulator).
+        /// stub (default), aws, moto or cognito-local (started and stopped by the runner),
+        /// or endpoint=URL (any cognito-idp endpoint, e.g. an emulator you run).
         #[arg(long, short, default_value = "stub")]
         target: String,
         /// Only scenarios whose name or path contains this text, or that have this tag.
@@ -79,7 +80,8 @@ enum Command {
         /// The stub's clock.
         #[arg(long, value_enum, default_value_t = StubClock::Virtual)]
         stub_clock: StubClock,
-        /// Known deviations of the target from AWS, each with a reason (e.g. expectations/moto.yaml).
+        /// Known deviations of the target from AWS, each with a reason
+        /// (default for moto and cognito-local: expectations/<target>.yaml when it exists).
         #[arg(long)]
         expectations: Option<PathBuf>,
         /// AWS profile for --target aws (default: the standard chain, AWS_PROFILE).
@@ -197,7 +199,7 @@ async fn dispatch(command: Command) -> i32 {
                     *p = profile;
                     *r = region;
                 }
-                TargetSpec::Endpoint { .. } => {}
+                TargetSpec::Endpoint { .. } | TargetSpec::Moto | TargetSpec::CognitoLocal => {}
             }
             let mode = match (update_snapshots, snapshots) {
                 (true, _) | (_, Some(Snapshots::Update)) => SnapshotMode::Update,
@@ -205,6 +207,10 @@ async fn dispatch(command: Command) -> i32 {
                 (_, Some(Snapshots::Off)) => SnapshotMode::Off,
                 _ => suite::default_snapshot_mode(&spec),
             };
+            let expectations = expectations.or_else(|| {
+                let default = PathBuf::from(format!("expectations/{}.yaml", spec.name()));
+                (spec.emulator_kind().is_some() && default.is_file()).then_some(default)
+            });
             let deviations = match expectations {
                 Some(path) => match Deviations::load(&path) {
                     Ok(d) => Arc::new(d),
@@ -289,10 +295,19 @@ async fn run(
         loaded.scenarios.len(),
         options.jobs
     );
-    let runs = suite::run(loaded.scenarios, target, &options, |r| {
-        print!("{}", report::scenario_result(r))
-    })
-    .await;
+    if let Some(file) = &options.deviations.file {
+        println!("known deviations from {}", file.display());
+    }
+    let runs = tokio::select! {
+        runs = suite::run(loaded.scenarios, target, &options, |r| {
+            print!("{}", report::scenario_result(r))
+        }) => runs,
+        code = interrupted() => {
+            eprintln!("\ninterrupted: stopping {spec}");
+            cognito_scenarios::emulator::stop_all();
+            return code;
+        }
+    };
     let summary = Summary::of(&runs, loaded.invalid.len());
     println!(
         "\n{} ({:.1}s)",
@@ -300,6 +315,22 @@ async fn run(
         started.elapsed().as_secs_f64()
     );
     report::exit_code(&runs, loaded.invalid.len())
+}
+
+/// Waits for Ctrl-C (exit code 130) or SIGTERM (143).
+async fn interrupted() -> i32 {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let terminated = async {
+        match term.as_mut() {
+            Some(t) => t.recv().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => exit::INTERRUPTED,
+        _ = terminated => exit::TERMINATED,
+    }
 }
 
 /// Loads scenarios and prints every problem of the broken files; `Err` is the exit code.
