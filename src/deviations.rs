@@ -47,7 +47,8 @@ pub enum DeviationKind {
     WrongError,
     /// A check AWS makes (a code, a hash, a session) is not made by the target.
     NotEnforced,
-    /// The target does not implement the operation or feature.
+    /// The target does not implement the operation or feature: the step is
+    /// not run past; the scenario ends there as known-unsupported.
     Unsupported,
 }
 
@@ -201,7 +202,8 @@ impl Deviations {
     }
 
     /// The `unsupported` entry for `step` of `scenario`: the target does not
-    /// implement what the step needs, so the scenario ends there.
+    /// implement what the step needs, so the scenario ends at that step
+    /// (whatever the target answered there).
     pub fn find_unsupported(&self, scenario: &Path, step: &str) -> Option<&Deviation> {
         let scenario = scenario.to_string_lossy();
         self.entries.iter().find(|d| {

@@ -47,10 +47,10 @@ pub enum Outcome {
     Passed,
     Skipped(String),
     Failed(Box<Failure>),
-    /// The scenario stopped at a step the target does not implement, and the
-    /// target's expectation file lists that step as `kind: unsupported`: a
-    /// known gap, not a failure. (An unlisted one is `Failed` with
-    /// [`FailureKind::Unsupported`].)
+    /// The scenario stopped at a step the target's expectation file lists as
+    /// `kind: unsupported` (the target lacks the operation or feature the step
+    /// needs): a known gap, not a failure. (An unsupported answer that is not
+    /// listed is `Failed` with [`FailureKind::Unsupported`].)
     Unsupported(Box<Failure>),
 }
 
@@ -164,8 +164,12 @@ pub async fn run_scenario(
         result = runner.run_steps(&scenario.steps, &[]).await;
     }
     let teardown = runner.teardown().await;
-    let result = result.map_err(|f| {
-        if f.kind == FailureKind::Unsupported && runner.is_known_unsupported(&f.step) {
+    // A step listed as unsupported ends the scenario as a known gap, whether
+    // the target said so or answered something the scenario cannot go on from.
+    let result = result.map_err(|mut f| {
+        let answered = matches!(f.kind, FailureKind::Unsupported | FailureKind::Mismatch);
+        if answered && runner.is_known_unsupported(&f.step) {
+            f.kind = FailureKind::Unsupported;
             Outcome::Unsupported(Box::new(f))
         } else {
             Outcome::Failed(Box::new(f))
@@ -519,6 +523,19 @@ impl<'a> Runner<'a> {
                 }
                 let result = match &step.action {
                     Action::Call(call) => self.call(step, call).await,
+                    // A wait cannot fail: listed as unsupported (e.g. the target never
+                    // expires what it waits for), it ends the scenario without waiting.
+                    Action::Wait(_) if self.is_known_unsupported(&step.title()) => {
+                        Err(Failure::new(
+                            FailureKind::Unsupported,
+                            step.title(),
+                            location(&step.source.path, step.span),
+                            format!(
+                                "not waiting: {} lists this step as unsupported",
+                                self.settings.target
+                            ),
+                        ))
+                    }
                     Action::Wait(d) => {
                         self.conn.clock.wait(*d).await;
                         Ok(())
@@ -770,8 +787,11 @@ impl<'a> Runner<'a> {
             return false;
         };
         let key = deviation_key(&d.step, "");
-        self.known.push(format!("{key}: {}", d.reason));
-        self.deviated.push(key);
+        let shown = format!("{key}: {}", d.reason);
+        if !self.known.contains(&shown) {
+            self.known.push(shown);
+            self.deviated.push(key);
+        }
         true
     }
 
