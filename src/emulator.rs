@@ -143,10 +143,7 @@ impl Emulator {
     }
 
     /// One attempt; on failure also says whether the port was taken.
-    async fn launch(
-        kind: EmulatorKind,
-        program: &Path,
-    ) -> Result<Emulator, (EmulatorError, bool)> {
+    async fn launch(kind: EmulatorKind, program: &Path) -> Result<Emulator, (EmulatorError, bool)> {
         let fail = |message: String| {
             (
                 EmulatorError::Start {
@@ -404,9 +401,9 @@ fn spawn_from_keeper(command: Command) -> std::io::Result<Child> {
             .map_err(|e| e.to_string())
     });
     let gone = || std::io::Error::other("the emulator keeper thread is gone");
-    let keeper = keeper
-        .as_ref()
-        .map_err(|e| std::io::Error::other(format!("cannot start the emulator keeper thread: {e}")))?;
+    let keeper = keeper.as_ref().map_err(|e| {
+        std::io::Error::other(format!("cannot start the emulator keeper thread: {e}"))
+    })?;
     let (reply, answer) = mpsc::channel();
     keeper.send((command, reply)).map_err(|_| gone())?;
     answer.recv().map_err(|_| gone())?

@@ -1,5 +1,6 @@
 //! The `cognito-scenarios` command line.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -283,53 +284,86 @@ async fn run(
         );
         return exit::USAGE;
     }
-    let target = match Target::open(spec.clone()).await {
-        Ok(t) => Arc::new(t),
-        Err(e) => {
-            eprintln!("error: target {spec}: {e}");
-            return exit::TARGET;
+    // Signal handlers first, so Ctrl-C while the emulator starts or the
+    // scenarios run stops the emulator instead of killing the runner.
+    let mut interrupts = Interrupts::install();
+    let work = async {
+        let target = match Target::open(spec.clone()).await {
+            Ok(t) => Arc::new(t),
+            Err(e) => {
+                eprintln!("error: target {spec}: {e}");
+                return exit::TARGET;
+            }
+        };
+        if let Some(emulator) = target.emulator() {
+            eprintln!(
+                "started {} on {} (pid {}); it stops when the run ends",
+                emulator.kind(),
+                emulator.endpoint(),
+                emulator.pid()
+            );
         }
-    };
-    println!(
-        "running {} scenario(s) on {spec} ({} at a time)",
-        loaded.scenarios.len(),
-        options.jobs
-    );
-    if let Some(file) = &options.deviations.file {
-        println!("known deviations from {}", file.display());
-    }
-    let runs = tokio::select! {
-        runs = suite::run(loaded.scenarios, target, &options, |r| {
+        println!(
+            "running {} scenario(s) on {spec} ({} at a time)",
+            loaded.scenarios.len(),
+            options.jobs
+        );
+        if let Some(file) = &options.deviations.file {
+            println!("known deviations from {}", file.display());
+        }
+        let runs = suite::run(loaded.scenarios, target, &options, |r| {
             print!("{}", report::scenario_result(r))
-        }) => runs,
-        code = interrupted() => {
-            eprintln!("\ninterrupted: stopping {spec}");
-            cognito_scenarios::emulator::stop_all();
-            return code;
-        }
-    };
-    let summary = Summary::of(&runs, loaded.invalid.len());
-    println!(
-        "\n{} ({:.1}s)",
-        summary.line(),
-        started.elapsed().as_secs_f64()
-    );
-    report::exit_code(&runs, loaded.invalid.len())
-}
-
-/// Waits for Ctrl-C (exit code 130) or SIGTERM (143).
-async fn interrupted() -> i32 {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).ok();
-    let terminated = async {
-        match term.as_mut() {
-            Some(t) => t.recv().await,
-            None => std::future::pending().await,
-        }
+        })
+        .await;
+        let summary = Summary::of(&runs, loaded.invalid.len());
+        println!(
+            "\n{} ({:.1}s)",
+            summary.line(),
+            started.elapsed().as_secs_f64()
+        );
+        report::exit_code(&runs, loaded.invalid.len())
     };
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => exit::INTERRUPTED,
-        _ = terminated => exit::TERMINATED,
+        code = work => code,
+        code = interrupts.recv() => {
+            // Not eprintln!: a closed stderr must not keep the emulator alive.
+            let _ = writeln!(std::io::stderr(), "\ninterrupted: stopping {spec}");
+            cognito_scenarios::emulator::stop_all();
+            code
+        }
+    }
+}
+
+/// SIGINT (Ctrl-C, exit code 130) and SIGTERM (143), caught from the moment
+/// they are installed.
+struct Interrupts {
+    int: Option<tokio::signal::unix::Signal>,
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupts {
+    fn install() -> Interrupts {
+        use tokio::signal::unix::{SignalKind, signal};
+        Interrupts {
+            int: signal(SignalKind::interrupt()).ok(),
+            term: signal(SignalKind::terminate()).ok(),
+        }
+    }
+
+    /// The exit code for the first signal that arrives.
+    async fn recv(&mut self) -> i32 {
+        async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            _ = next(&mut self.int) => exit::INTERRUPTED,
+            _ = next(&mut self.term) => exit::TERMINATED,
+        }
     }
 }
 

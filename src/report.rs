@@ -64,6 +64,9 @@ pub fn scenario_result(run: &ScenarioRun) -> String {
                 style(&f.location).cyan(),
                 f.message
             );
+            for d in &f.details {
+                let _ = writeln!(out, "        - {d}");
+            }
             let _ = writeln!(
                 out,
                 "      {}",

@@ -259,10 +259,7 @@ mod tests {
     fn parses_target_names() {
         assert_eq!("stub".parse::<TargetSpec>().unwrap().name(), "stub");
         assert_eq!("aws".parse::<TargetSpec>().unwrap().name(), "aws");
-        assert_eq!(
-            "moto".parse::<TargetSpec>().unwrap(),
-            TargetSpec::Moto
-        );
+        assert_eq!("moto".parse::<TargetSpec>().unwrap(), TargetSpec::Moto);
         assert_eq!(
             "cognito-local".parse::<TargetSpec>().unwrap().to_string(),
             "cognito-local"

@@ -80,16 +80,19 @@ fn shared_emulator(kind: EmulatorKind) -> Result<Arc<Emulator>, Failed> {
     type Started = Result<Arc<Emulator>, String>;
     static SHARED: Mutex<Option<HashMap<EmulatorKind, Started>>> = Mutex::new(None);
     let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
-    let started = shared.get_or_insert_with(HashMap::new).entry(kind).or_insert_with(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
-        runtime
-            .block_on(Emulator::start(kind))
-            .map(Arc::new)
-            .map_err(|e| e.to_string())
-    });
+    let started = shared
+        .get_or_insert_with(HashMap::new)
+        .entry(kind)
+        .or_insert_with(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime
+                .block_on(Emulator::start(kind))
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        });
     started.clone().map_err(Failed::from)
 }
 

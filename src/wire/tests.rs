@@ -654,8 +654,17 @@ fn unsupported_answers_are_recognised() {
         body,
         error: api_error(code, None),
     };
-    let cognito_local = answer(500, json!({"__type": "CognitoLocal#Unsupported"}), "Unsupported");
-    assert!(cognito_local.unsupported().unwrap().contains("`Unsupported`"));
+    let cognito_local = answer(
+        500,
+        json!({"__type": "CognitoLocal#Unsupported"}),
+        "Unsupported",
+    );
+    assert!(
+        cognito_local
+            .unsupported()
+            .unwrap()
+            .contains("`Unsupported`")
+    );
     let html = answer(500, Value::String("<html>500</html>".into()), "HTTP 500");
     assert!(html.unsupported().unwrap().contains("HTTP 500"));
     let stub = answer(
@@ -671,7 +680,11 @@ fn unsupported_answers_are_recognised() {
         "NotAuthorizedException",
     );
     assert_eq!(modelled.unsupported(), None);
-    let internal = answer(500, json!({"__type": "InternalErrorException"}), "InternalErrorException");
+    let internal = answer(
+        500,
+        json!({"__type": "InternalErrorException"}),
+        "InternalErrorException",
+    );
     assert_eq!(internal.unsupported(), None);
     let ok = WireResponse {
         status: 200,
