@@ -12,9 +12,9 @@
 //! ends, so every emulator is forked by one keeper thread that lives as long
 //! as the process.
 
+use std::collections::VecDeque;
 use std::fmt;
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -161,12 +161,11 @@ impl Emulator {
         ));
         std::fs::create_dir_all(&dir)
             .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
-        let log_path = dir.join("emulator.log");
-        let spawned = prepare(kind, program, port, &dir, &log_path).and_then(|command| {
+        let spawned = prepare(kind, program, port, &dir).and_then(|command| {
             let program = command.get_program().display().to_string();
             spawn_from_keeper(command).map_err(|e| format!("cannot run {program}: {e}"))
         });
-        let child = match spawned {
+        let mut child = match spawned {
             Ok(child) => child,
             Err(message) => {
                 let _ = std::fs::remove_dir_all(&dir);
@@ -177,6 +176,14 @@ impl Emulator {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((child.id() as i32, dir.clone()));
+        let output = OutputTail::default();
+        let mut readers = Vec::new();
+        if let Some(out) = child.stdout.take() {
+            readers.extend(output.follow(out));
+        }
+        if let Some(err) = child.stderr.take() {
+            readers.extend(output.follow(err));
+        }
         let emulator = Emulator {
             kind,
             port,
@@ -184,9 +191,18 @@ impl Emulator {
             child: Mutex::new(child),
         };
         match emulator.wait_ready().await {
-            Ok(()) => Ok(emulator),
+            Ok(()) => {
+                // From here on it may print codes and tokens: drain its output, keep none.
+                output.stop_keeping();
+                Ok(emulator)
+            }
             Err(message) => {
-                let tail = log_tail(&log_path);
+                // Stop it, then read what it printed up to the end.
+                drop(emulator);
+                for reader in readers {
+                    let _ = reader.join();
+                }
+                let tail = output.stop_keeping();
                 let port_taken = tail.contains("in use");
                 let shown = if tail.is_empty() {
                     message
@@ -311,17 +327,7 @@ async fn install(kind: EmulatorKind) -> Result<PathBuf, EmulatorError> {
 }
 
 /// The command line, environment and folder of one emulator start.
-fn prepare(
-    kind: EmulatorKind,
-    program: &Path,
-    port: u16,
-    dir: &Path,
-    log_path: &Path,
-) -> Result<Command, String> {
-    let log = File::create(log_path).map_err(|e| format!("cannot create its log: {e}"))?;
-    let log2 = log
-        .try_clone()
-        .map_err(|e| format!("cannot share its log: {e}"))?;
+fn prepare(kind: EmulatorKind, program: &Path, port: u16, dir: &Path) -> Result<Command, String> {
     let mut command = match kind {
         EmulatorKind::Moto => {
             // moto_server sits beside the venv's python.
@@ -362,8 +368,8 @@ fn prepare(
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("AWS_PROFILE")
         .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log2)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .process_group(0);
     // SAFETY: only async-signal-safe calls (prctl, getppid, _exit) between fork and exec.
     let parent = std::process::id() as libc::pid_t;
@@ -430,23 +436,56 @@ async fn http_ok(port: u16, path: &str) -> bool {
     )
 }
 
-/// The last lines of an emulator's output (before any scenario ran, so
-/// without secrets), colour codes removed, indented.
-fn log_tail(path: &Path) -> String {
-    const MAX_BYTES: u64 = 4096;
-    let Ok(mut file) = File::open(path) else {
-        return String::new();
-    };
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let _ = file.seek(SeekFrom::Start(len.saturating_sub(MAX_BYTES)));
-    let mut bytes = Vec::new();
-    let _ = file.read_to_end(&mut bytes);
-    let text = String::from_utf8_lossy(&bytes);
+/// The last lines an emulator printed while starting (before any scenario
+/// ran, so without secrets), kept in memory only; afterwards its output is
+/// read and dropped, so it never blocks on a full pipe.
+#[derive(Clone, Default)]
+struct OutputTail(Arc<Mutex<(bool, VecDeque<String>)>>);
+
+/// Lines of start-up output shown when an emulator does not become ready.
+const TAIL_LINES: usize = 15;
+
+impl OutputTail {
+    /// Reads `stream` on a thread until the emulator closes it.
+    fn follow(
+        &self,
+        stream: impl std::io::Read + Send + 'static,
+    ) -> Option<std::thread::JoinHandle<()>> {
+        let tail = self.clone();
+        std::thread::Builder::new()
+            .name("emulator-output".into())
+            .spawn(move || {
+                for line in BufReader::new(stream).split(b'\n') {
+                    let Ok(line) = line else { break };
+                    let mut kept = tail.0.lock().unwrap_or_else(|e| e.into_inner());
+                    let (stopped, lines) = &mut *kept;
+                    if *stopped {
+                        continue;
+                    }
+                    lines.push_back(String::from_utf8_lossy(&line).into_owned());
+                    if lines.len() > TAIL_LINES {
+                        lines.pop_front();
+                    }
+                }
+            })
+            .ok()
+    }
+
+    /// Stops keeping lines and returns those kept, readable and indented.
+    fn stop_keeping(&self) -> String {
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        kept.0 = true;
+        tail_text(kept.1.drain(..))
+    }
+}
+
+/// Lines without colour codes or blank lines, indented for an error message.
+fn tail_text(lines: impl IntoIterator<Item = String>) -> String {
     let ansi = regex::Regex::new("\x1b\\[[0-9;]*[A-Za-z]").expect("valid regex");
-    let text = ansi.replace_all(&text, "");
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(15)..]
-        .iter()
+    lines
+        .into_iter()
+        .map(|l| ansi.replace_all(&l, "").trim_end().to_string())
+        .filter(|l| !l.trim().is_empty())
         .map(|l| format!("    {l}\n"))
         .collect()
 }
@@ -535,16 +574,20 @@ mod tests {
     }
 
     #[test]
-    fn log_tail_strips_colours_and_keeps_the_end() {
-        let path = std::env::temp_dir().join(format!("cs-log-{}", uuid::Uuid::new_v4()));
-        let lines: String = (0..40)
+    fn output_tail_keeps_the_last_start_up_lines_without_colours() {
+        let tail = OutputTail::default();
+        let text: String = (0..40)
             .map(|i| format!("\x1b[32mline {i}\x1b[39m\n"))
             .collect();
-        std::fs::write(&path, lines).unwrap();
-        let tail = log_tail(&path);
-        let _ = std::fs::remove_file(&path);
-        assert!(tail.ends_with("    line 39\n"), "{tail}");
-        assert!(!tail.contains("line 24\n") && tail.contains("line 25\n"));
-        assert!(!tail.contains('\x1b'));
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let reading = tail.follow(reader).unwrap();
+        std::io::Write::write_all(&mut writer, text.as_bytes()).unwrap();
+        drop(writer);
+        reading.join().unwrap();
+        let shown = tail.stop_keeping();
+        assert!(shown.ends_with("    line 39\n"), "{shown}");
+        assert!(!shown.contains("line 24\n") && shown.contains("line 25\n"));
+        assert!(!shown.contains('\x1b'));
+        assert_eq!(tail.stop_keeping(), "");
     }
 }

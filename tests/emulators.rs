@@ -230,3 +230,32 @@ fn an_endpoint_target_runs_against_an_emulator_someone_else_runs() {
             .is_file()
     );
 }
+
+#[test]
+fn an_emulator_that_fails_to_start_is_a_target_failure_showing_its_output() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cognito-scenarios"))
+        .args([
+            "run",
+            "scenarios/new-password/user-password-auth.yaml",
+            "--target",
+            "cognito-local",
+            "--color=never",
+        ])
+        .env(
+            "COGNITO_SCENARIOS_TOOLS",
+            support::root().join("tests/fixtures/emulators/broken-tools.sh"),
+        )
+        .current_dir(support::root())
+        .output()
+        .expect("run cognito-scenarios");
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("cannot start cognito-local: it exited before it was ready"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("    broken-emulator: deliberate start-up failure for a test"),
+        "{stderr}"
+    );
+}
