@@ -88,7 +88,8 @@ pub enum EmulatorError {
 pub struct Emulator {
     kind: EmulatorKind,
     port: u16,
-    dir: PathBuf,
+    /// Its working folder (state files), removed when it stops; moto has none.
+    dir: Option<PathBuf>,
     child: Mutex<Child>,
 }
 
@@ -102,7 +103,7 @@ impl fmt::Debug for Emulator {
 }
 
 /// Process groups and folders of running emulators, for [`stop_all`].
-static RUNNING: Mutex<Vec<(i32, PathBuf)>> = Mutex::new(Vec::new());
+static RUNNING: Mutex<Vec<(i32, Option<PathBuf>)>> = Mutex::new(Vec::new());
 
 /// Stops every emulator this process started (for Ctrl-C and SIGTERM
 /// handlers, where the owners may never be dropped): kills their process
@@ -111,6 +112,12 @@ pub fn stop_all() {
     let running = std::mem::take(&mut *RUNNING.lock().unwrap_or_else(|e| e.into_inner()));
     for (pid, dir) in running {
         kill_group(pid);
+        remove_folder(dir.as_deref());
+    }
+}
+
+fn remove_folder(dir: Option<&Path>) {
+    if let Some(dir) = dir {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
@@ -154,21 +161,26 @@ impl Emulator {
             )
         };
         let port = free_port().map_err(|e| fail(format!("no free port on 127.0.0.1: {e}")))?;
-        let dir = std::env::temp_dir().join(format!(
-            "cognito-scenarios-{}-{}",
-            kind.name(),
-            uuid::Uuid::new_v4().simple()
-        ));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
-        let spawned = prepare(kind, program, port, &dir).and_then(|command| {
+        // Only cognito-local keeps state on disk; moto keeps it in memory.
+        let dir = (kind == EmulatorKind::CognitoLocal).then(|| {
+            std::env::temp_dir().join(format!(
+                "cognito-scenarios-{}-{}",
+                kind.name(),
+                uuid::Uuid::new_v4().simple()
+            ))
+        });
+        if let Some(dir) = &dir {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let spawned = prepare(kind, program, port, dir.as_deref()).and_then(|command| {
             let program = command.get_program().display().to_string();
             spawn_from_keeper(command).map_err(|e| format!("cannot run {program}: {e}"))
         });
         let mut child = match spawned {
             Ok(child) => child,
             Err(message) => {
-                let _ = std::fs::remove_dir_all(&dir);
+                remove_folder(dir.as_deref());
                 return Err(fail(message));
             }
         };
@@ -266,7 +278,12 @@ impl Emulator {
         match self.kind {
             EmulatorKind::Moto => Arc::new(MotoCodes),
             EmulatorKind::CognitoLocal => Arc::new(CognitoLocalCodes {
-                db: self.dir.join(".cognito").join("db"),
+                db: self
+                    .dir
+                    .clone()
+                    .unwrap_or_default()
+                    .join(".cognito")
+                    .join("db"),
             }),
         }
     }
@@ -282,7 +299,7 @@ impl Drop for Emulator {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|(p, _)| *p != pid);
-        let _ = std::fs::remove_dir_all(&self.dir);
+        remove_folder(self.dir.as_deref());
     }
 }
 
@@ -327,7 +344,12 @@ async fn install(kind: EmulatorKind) -> Result<PathBuf, EmulatorError> {
 }
 
 /// The command line, environment and folder of one emulator start.
-fn prepare(kind: EmulatorKind, program: &Path, port: u16, dir: &Path) -> Result<Command, String> {
+fn prepare(
+    kind: EmulatorKind,
+    program: &Path,
+    port: u16,
+    dir: Option<&Path>,
+) -> Result<Command, String> {
     let mut command = match kind {
         EmulatorKind::Moto => {
             // moto_server sits beside the venv's python.
@@ -339,7 +361,9 @@ fn prepare(kind: EmulatorKind, program: &Path, port: u16, dir: &Path) -> Result<
         }
         EmulatorKind::CognitoLocal => {
             // Its default config forces email-as-username on every pool; AWS's default is plain usernames.
-            let config = dir.join(".cognito");
+            let config = dir
+                .ok_or("cognito-local needs a working folder")?
+                .join(".cognito");
             std::fs::create_dir_all(&config)
                 .and_then(|()| {
                     std::fs::write(
@@ -360,7 +384,7 @@ fn prepare(kind: EmulatorKind, program: &Path, port: u16, dir: &Path) -> Result<
         }
     };
     command
-        .current_dir(dir)
+        .current_dir(dir.map_or_else(std::env::temp_dir, Path::to_path_buf))
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_DEFAULT_REGION", "us-east-1")
