@@ -3,9 +3,10 @@
 # the project, ignored by git) and prints where they are. Idempotent and safe
 # to call from several test processes at once.
 #
-#   scripts/tools.sh python      -> path of a Python with moto[server] and boto3
-#   scripts/tools.sh js-clients  -> node_modules with amazon-cognito-identity-js
-#                                   (pinned by scripts/js-clients/package-lock.json)
+#   scripts/tools.sh python          -> path of a Python with moto[server] and boto3
+#   scripts/tools.sh cognito-local   -> path of cognito-local's start script (run with node)
+#   scripts/tools.sh js-clients      -> node_modules with amazon-cognito-identity-js
+#                                       (pinned by scripts/js-clients/package-lock.json)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -19,6 +20,7 @@ case "${1:-}" in
     req="$root/scripts/requirements-python.txt"
     stamp="$venv/.installed-$(sha256sum "$req" | cut -c1-16)"
     if [ ! -f "$stamp" ]; then
+      echo "installing moto 5.2.5 and boto3 into .tools/python (first use only)" >&2
       rm -rf "$venv"
       python3 -m venv "$venv" >&2
       "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req" >&2
@@ -31,6 +33,7 @@ case "${1:-}" in
     src="$root/scripts/js-clients"
     stamp="$dir/.installed-$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -c1-16)"
     if [ ! -f "$stamp" ]; then
+      echo "installing amazon-cognito-identity-js into .tools/js-clients (first use only)" >&2
       rm -rf "$dir"
       mkdir -p "$dir"
       cp "$src/package.json" "$src/package-lock.json" "$dir/"
@@ -39,8 +42,22 @@ case "${1:-}" in
     fi
     echo "$dir/node_modules"
     ;;
+  cognito-local)
+    dir="$tools/cognito-local"
+    src="$root/scripts/cognito-local"
+    stamp="$dir/.installed-$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -c1-16)"
+    if [ ! -f "$stamp" ]; then
+      echo "installing cognito-local 5.3.0 into .tools/cognito-local (first use only)" >&2
+      rm -rf "$dir"
+      mkdir -p "$dir"
+      cp "$src/package.json" "$src/package-lock.json" "$dir/"
+      (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+      touch "$stamp"
+    fi
+    echo "$dir/node_modules/cognito-local/lib/bin/start.js"
+    ;;
   *)
-    echo "usage: $0 python|js-clients" >&2
+    echo "usage: $0 python|cognito-local|js-clients" >&2
     exit 64
     ;;
 esac

@@ -74,7 +74,8 @@ pub enum DeviationKind {
     WrongError,
     /// A check AWS makes (a code, a hash, a session) is not made by the target.
     NotEnforced,
-    /// The target does not implement the operation or feature.
+    /// The target does not implement the operation or feature: the step is
+    /// not run past; the scenario ends there as known-unsupported.
     Unsupported,
 }
 
@@ -213,12 +214,26 @@ impl Deviations {
         }
     }
 
-    /// The deviation that covers a difference at `path` in `step` of `scenario`.
+    /// The deviation that covers a difference at `path` in `step` of
+    /// `scenario` (`unsupported` entries cover only unsupported answers).
     pub fn find(&self, scenario: &Path, step: &str, path: &str) -> Option<&Deviation> {
         let scenario = scenario.to_string_lossy();
-        self.entries
-            .iter()
-            .find(|d| d.scenario == scenario && d.step == step && d.covers(path))
+        self.entries.iter().find(|d| {
+            d.scenario == scenario
+                && d.step == step
+                && d.kind != DeviationKind::Unsupported
+                && d.covers(path)
+        })
+    }
+
+    /// The `unsupported` entry for `step` of `scenario`: the target does not
+    /// implement what the step needs, so the scenario ends at that step
+    /// (whatever the target answered there).
+    pub fn find_unsupported(&self, scenario: &Path, step: &str) -> Option<&Deviation> {
+        let scenario = scenario.to_string_lossy();
+        self.entries.iter().find(|d| {
+            d.scenario == scenario && d.step == step && d.kind == DeviationKind::Unsupported
+        })
     }
 
     /// The deviations listed for `scenario`.
@@ -269,6 +284,18 @@ mod tests {
                 .is_none()
         );
         assert_eq!(d.for_scenario(Path::new("s.yaml")).count(), 2);
+    }
+
+    #[test]
+    fn unsupported_entries_cover_only_unsupported_answers() {
+        let path = write(
+            "- scenario: s.yaml\n  step: verify\n  kind: unsupported\n  reason: not implemented\n",
+        );
+        let d = Deviations::load(&path).unwrap();
+        assert!(d.find(Path::new("s.yaml"), "verify", "Status").is_none());
+        assert!(d.find(Path::new("s.yaml"), "verify", "").is_none());
+        assert!(d.find_unsupported(Path::new("s.yaml"), "verify").is_some());
+        assert!(d.find_unsupported(Path::new("s.yaml"), "other").is_none());
     }
 
     #[test]

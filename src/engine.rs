@@ -54,6 +54,11 @@ pub enum Outcome {
     Passed,
     Skipped(String),
     Failed(Box<Failure>),
+    /// The scenario stopped at a step the target's expectation file lists as
+    /// `kind: unsupported` (the target lacks the operation or feature the step
+    /// needs): a known gap, not a failure. (An unsupported answer that is not
+    /// listed is `Failed` with [`FailureKind::Unsupported`].)
+    Unsupported(Box<Failure>),
 }
 
 /// What kind of failure, which decides the exit code.
@@ -65,6 +70,9 @@ pub enum FailureKind {
     Target,
     /// A response differed from the expectation (or the snapshot).
     Mismatch,
+    /// The target does not implement a step's operation (or cannot provide
+    /// a confirmation code), and its expectation file does not list it.
+    Unsupported,
 }
 
 /// Why a scenario failed, ready to print (already normalised and scrubbed).
@@ -124,6 +132,18 @@ pub struct ScenarioRun {
     pub known_deviations: Vec<Deviation>,
 }
 
+impl ScenarioRun {
+    /// Where the target did not implement a step, listed or not (for parity
+    /// matrices: the "unsupported" cell).
+    pub fn unsupported(&self) -> Option<&Failure> {
+        match &self.outcome {
+            Outcome::Unsupported(f) => Some(f),
+            Outcome::Failed(f) if f.kind == FailureKind::Unsupported => Some(f),
+            _ => None,
+        }
+    }
+}
+
 /// Runs `scenario` on `conn`.
 pub async fn run_scenario(
     scenario: &Scenario,
@@ -151,12 +171,23 @@ pub async fn run_scenario(
         result = runner.run_steps(&scenario.steps, &[]).await;
     }
     let teardown = runner.teardown().await;
-    run.outcome = match (result, teardown) {
-        (Err(f), Err(t)) => {
-            run.warnings.push(t.message);
+    // A step listed as unsupported ends the scenario as a known gap, whether
+    // the target said so or answered something the scenario cannot go on from.
+    let result = result.map_err(|mut f| {
+        let answered = matches!(f.kind, FailureKind::Unsupported | FailureKind::Mismatch);
+        if answered && runner.is_known_unsupported(&f.step) {
+            f.kind = FailureKind::Unsupported;
+            Outcome::Unsupported(Box::new(f))
+        } else {
             Outcome::Failed(Box::new(f))
         }
-        (Err(f), Ok(())) => Outcome::Failed(Box::new(f)),
+    });
+    run.outcome = match (result, teardown) {
+        (Err(outcome), Err(t)) => {
+            run.warnings.push(t.message);
+            outcome
+        }
+        (Err(outcome), Ok(())) => outcome,
         (Ok(()), Err(t)) => Outcome::Failed(Box::new(t)),
         (Ok(()), Ok(())) => Outcome::Passed,
     };
@@ -217,12 +248,12 @@ impl<'a> Runner<'a> {
 
     fn scenario_failure(&self, span: Span, err: &RenderError, what: &str) -> Failure {
         let at = location(&self.scenario.source.path, span);
-        let mut f = Failure::new(
-            FailureKind::Scenario,
-            what,
-            at,
-            self.normalizer.scrub(&err.to_string()),
-        );
+        // A target that cannot provide a confirmation code lacks a feature; the scenario is fine.
+        let kind = match err {
+            RenderError::CodeUnavailable(_) => FailureKind::Unsupported,
+            _ => FailureKind::Scenario,
+        };
+        let mut f = Failure::new(kind, what, at, self.normalizer.scrub(&err.to_string()));
         f.hint = err.hint();
         f
     }
@@ -355,6 +386,18 @@ impl<'a> Runner<'a> {
             Ok(WireResponse {
                 error: None, body, ..
             }) => Ok(body),
+            Ok(r) if r.unsupported().is_some() => {
+                let mut f = self.fixture_failure(
+                    span,
+                    format!(
+                        "fixture {op} is unsupported by {}: {}",
+                        self.settings.target,
+                        r.unsupported().unwrap_or_default()
+                    ),
+                );
+                f.kind = FailureKind::Unsupported;
+                Err(f)
+            }
             Ok(WireResponse { error: Some(e), .. }) => Err(self.fixture_failure(
                 span,
                 format!(
@@ -501,6 +544,19 @@ impl<'a> Runner<'a> {
                 }
                 let result = match &step.action {
                     Action::Call(call) => self.call(step, call).await,
+                    // A wait cannot fail: listed as unsupported (e.g. the target never
+                    // expires what it waits for), it ends the scenario without waiting.
+                    Action::Wait(_) if self.is_known_unsupported(&step.title()) => {
+                        Err(Failure::new(
+                            FailureKind::Unsupported,
+                            step.title(),
+                            location(&step.source.path, step.span),
+                            format!(
+                                "not waiting: {} lists this step as unsupported",
+                                self.settings.target
+                            ),
+                        ))
+                    }
                     Action::Wait(d) => {
                         self.conn.clock.wait(*d).await;
                         Ok(())
@@ -583,15 +639,7 @@ impl<'a> Runner<'a> {
         };
         let mut body = match self.render(&call.with).await {
             Ok(b) => b,
-            Err((span, e)) => {
-                let mut f = failure(
-                    FailureKind::Scenario,
-                    span,
-                    self.normalizer.scrub(&e.to_string()),
-                );
-                f.hint = e.hint();
-                return Err(f);
-            }
+            Err((span, e)) => return Err(self.scenario_failure(span, &e, &title)),
         };
         if let Err(e) = self.fill_srp(call.operation, &mut body) {
             let (kind, message, hint) = match e {
@@ -659,6 +707,23 @@ impl<'a> Runner<'a> {
         self.srp
             .observe(call.operation, &response.body, response.error.is_none());
         let shown = self.normalizer.normalize(&response.body);
+        if let Some(why) = response.unsupported() {
+            let mut f = failure(
+                FailureKind::Unsupported,
+                call.operation_span,
+                format!(
+                    "{} is unsupported by {}: {why}",
+                    call.operation, self.settings.target
+                ),
+            );
+            f.hint = Some(format!(
+                "if {} is known not to implement this, list the step in its expectation file with `kind: unsupported`",
+                self.settings.target
+            ));
+            f.request = Some(request);
+            f.response = Some(json!({ "status": response.status, "body": shown }));
+            return Err(f);
+        }
         let mut entry = Map::new();
         entry.insert("step".into(), json!(title));
         entry.insert("call".into(), json!(call.operation));
@@ -763,6 +828,21 @@ impl<'a> Runner<'a> {
             .settings
             .deviations
             .find(&self.scenario.source.path, title, path)
+        else {
+            return false;
+        };
+        if !self.known.contains(d) {
+            self.known.push(d.clone());
+        }
+        true
+    }
+
+    /// Records and reports whether step `title` is listed as unsupported by this target.
+    fn is_known_unsupported(&mut self, title: &str) -> bool {
+        let Some(d) = self
+            .settings
+            .deviations
+            .find_unsupported(&self.scenario.source.path, title)
         else {
             return false;
         };

@@ -42,6 +42,9 @@ pub fn suite_of_runs(target: &str, runs: &[ScenarioRun], invalid: &[(String, Str
             let result = match &run.outcome {
                 Outcome::Passed => CaseResult::Passed,
                 Outcome::Skipped(reason) => CaseResult::Skipped(reason.clone()),
+                Outcome::Unsupported(f) => {
+                    CaseResult::Skipped(format!("known unsupported at `{}`: {}", f.step, f.message))
+                }
                 Outcome::Failed(f) => {
                     let mut details = format!("step: {}\nat: {}\n", f.step, f.location);
                     for from in f.called_from.iter().rev() {

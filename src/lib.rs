@@ -10,7 +10,8 @@
 //! - [`template`]: `{{ … }}` expressions and helpers (`totp`, `uuid`, …)
 //! - [`expect`]: expectations and matchers over response JSON
 //! - [`engine`]: runs one scenario: fixtures, steps, captures, teardown
-//! - [`target`]: where scenarios run (stub, AWS, any endpoint)
+//! - [`target`]: where scenarios run (stub, AWS, managed emulators, any endpoint)
+//! - [`emulator`]: starts and stops moto and cognito-local for `--target moto|cognito-local`
 //! - [`wire`]: sends any cognito-idp operation through the official SDK
 //! - [`auth`]: TOTP, SECRET_HASH, SRP proofs and device verifiers, JWT decoding
 //! - [`clock`]: real and virtual time
@@ -27,6 +28,7 @@ pub mod auth;
 pub mod cleanup;
 pub mod clock;
 pub mod deviations;
+pub mod emulator;
 pub mod engine;
 pub mod expect;
 pub mod guard;

@@ -1,5 +1,6 @@
 //! The `cognito-scenarios` command line.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -68,7 +69,8 @@ enum Command {
         /// Scenario files or folders.
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
-        /// stub (default), aws, or endpoint=URL (any cognito-idp endpoint, e.g. a running emulator).
+        /// stub (default), aws, moto or cognito-local (started and stopped by the runner),
+        /// or endpoint=URL (any cognito-idp endpoint, e.g. an emulator you run).
         #[arg(long, short, default_value = "stub")]
         target: String,
         /// Only scenarios whose name or path contains this text, or that have this tag.
@@ -89,7 +91,8 @@ enum Command {
         /// The stub's clock.
         #[arg(long, value_enum, default_value_t = StubClock::Virtual)]
         stub_clock: StubClock,
-        /// Known deviations of the target from AWS, each with a reason (e.g. expectations/moto.yaml).
+        /// Known deviations of the target from AWS, each with a reason
+        /// (default for moto and cognito-local: expectations/<target>.yaml when it exists).
         #[arg(long)]
         expectations: Option<PathBuf>,
         /// AWS profile for --target aws (default: the standard chain, AWS_PROFILE).
@@ -276,7 +279,7 @@ async fn dispatch(command: Command) -> i32 {
                     *p = profile;
                     *r = region;
                 }
-                TargetSpec::Endpoint { .. } => {}
+                TargetSpec::Endpoint { .. } | TargetSpec::Moto | TargetSpec::CognitoLocal => {}
             }
             let mode = match (update_snapshots, snapshots) {
                 (true, _) | (_, Some(Snapshots::Update)) => SnapshotMode::Update,
@@ -284,6 +287,10 @@ async fn dispatch(command: Command) -> i32 {
                 (_, Some(Snapshots::Off)) => SnapshotMode::Off,
                 _ => suite::default_snapshot_mode(&spec),
             };
+            let expectations = expectations.or_else(|| {
+                let default = PathBuf::from(format!("expectations/{}.yaml", spec.name()));
+                (spec.emulator_kind().is_some() && default.is_file()).then_some(default)
+            });
             let deviations = match expectations {
                 Some(path) => match Deviations::load(&path) {
                     Ok(d) => Arc::new(d),
@@ -400,37 +407,62 @@ async fn run(
         );
         return exit::USAGE;
     }
-    let target = match Target::open(spec.clone()).await {
-        Ok(t) => Arc::new(t),
-        Err(e) => {
-            eprintln!("error: target {spec}: {e}");
-            return exit::TARGET;
+    // Signal handlers first, so Ctrl-C while the emulator starts or the
+    // scenarios run stops the emulator instead of killing the runner.
+    let mut interrupts = Interrupts::install();
+    let work = async {
+        let target = match Target::open(spec.clone()).await {
+            Ok(t) => Arc::new(t),
+            Err(e) => {
+                eprintln!("error: target {spec}: {e}");
+                return exit::TARGET;
+            }
+        };
+        if let Some(emulator) = target.emulator() {
+            eprintln!(
+                "started {} on {} (pid {}); it stops when the run ends",
+                emulator.kind(),
+                emulator.endpoint(),
+                emulator.pid()
+            );
         }
+        println!(
+            "running {} scenario(s) on {spec} ({} at a time)",
+            loaded.scenarios.len(),
+            options.jobs
+        );
+        if let Some(file) = &options.deviations.file {
+            println!("known deviations from {}", file.display());
+        }
+        let invalid = plain_diagnostics(&loaded);
+        let runs = suite::run(loaded.scenarios, target, &options, |r| {
+            print!("{}", report::scenario_result(r))
+        })
+        .await;
+        let summary = Summary::of(&runs, loaded.invalid.len());
+        println!(
+            "\n{} ({:.1}s)",
+            summary.line(),
+            started.elapsed().as_secs_f64()
+        );
+        if let Some(file) = junit_file {
+            let suite = junit::suite_of_runs(&spec.to_string(), &runs, &invalid);
+            if let Err(e) = std::fs::write(&file, junit::render(&[suite])) {
+                eprintln!("error: cannot write {}: {e}", file.display());
+                return exit::USAGE;
+            }
+        }
+        report::exit_code(&runs, invalid.len())
     };
-    println!(
-        "running {} scenario(s) on {spec} ({} at a time)",
-        loaded.scenarios.len(),
-        options.jobs
-    );
-    let invalid = plain_diagnostics(&loaded);
-    let runs = suite::run(loaded.scenarios, target, &options, |r| {
-        print!("{}", report::scenario_result(r))
-    })
-    .await;
-    let summary = Summary::of(&runs, loaded.invalid.len());
-    println!(
-        "\n{} ({:.1}s)",
-        summary.line(),
-        started.elapsed().as_secs_f64()
-    );
-    if let Some(file) = junit_file {
-        let suite = junit::suite_of_runs(&spec.to_string(), &runs, &invalid);
-        if let Err(e) = std::fs::write(&file, junit::render(&[suite])) {
-            eprintln!("error: cannot write {}: {e}", file.display());
-            return exit::USAGE;
+    tokio::select! {
+        code = work => code,
+        code = interrupts.recv() => {
+            // Not eprintln!: a closed stderr must not keep the emulator alive.
+            let _ = writeln!(std::io::stderr(), "\ninterrupted: stopping {spec}");
+            cognito_scenarios::emulator::stop_all();
+            code
         }
     }
-    report::exit_code(&runs, invalid.len())
 }
 
 /// Each invalid file with its diagnostics rendered without colour.
@@ -568,6 +600,7 @@ async fn parity(args: ParityArgs) -> i32 {
             Outcome::Passed => "ran",
             Outcome::Skipped(_) => "skipped",
             Outcome::Failed(_) => "failed",
+            Outcome::Unsupported(_) => "unsupported",
         };
         println!("  [{label}] {outcome:<7} {}", r.file.display());
     })
@@ -589,6 +622,39 @@ async fn parity(args: ParityArgs) -> i32 {
     }
     println!("({:.1}s)", started.elapsed().as_secs_f64());
     report.exit_code
+}
+
+/// SIGINT (Ctrl-C, exit code 130) and SIGTERM (143), caught from the moment
+/// they are installed.
+struct Interrupts {
+    int: Option<tokio::signal::unix::Signal>,
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupts {
+    fn install() -> Interrupts {
+        use tokio::signal::unix::{SignalKind, signal};
+        Interrupts {
+            int: signal(SignalKind::interrupt()).ok(),
+            term: signal(SignalKind::terminate()).ok(),
+        }
+    }
+
+    /// The exit code for the first signal that arrives.
+    async fn recv(&mut self) -> i32 {
+        async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            _ = next(&mut self.int) => exit::INTERRUPTED,
+            _ = next(&mut self.term) => exit::TERMINATED,
+        }
+    }
 }
 
 /// Loads scenarios and prints every problem of the broken files; `Err` is the exit code.

@@ -17,6 +17,12 @@ pub mod exit {
     pub const INVALID_SCENARIO: i32 = 2;
     pub const TARGET: i32 = 3;
     pub const MISMATCH: i32 = 4;
+    /// The target does not implement a step's operation, and its expectation file does not say so.
+    pub const UNSUPPORTED: i32 = 5;
+    /// Stopped by Ctrl-C (the emulator, if any, is stopped first).
+    pub const INTERRUPTED: i32 = 130;
+    /// Stopped by SIGTERM.
+    pub const TERMINATED: i32 = 143;
 }
 
 /// The line printed when a scenario finishes, plus details on failure.
@@ -43,11 +49,39 @@ pub fn scenario_result(run: &ScenarioRun) -> String {
                 style(format!("({reason})")).dim()
             );
         }
-        Outcome::Failed(f) => {
+        Outcome::Unsupported(f) => {
             let _ = writeln!(
                 out,
                 "{}  {file}  {} {}",
-                style("FAIL").red().bold(),
+                style("UNSUPPORTED").yellow().bold(),
+                run.name,
+                style(time).dim()
+            );
+            let _ = writeln!(
+                out,
+                "      step {} ({}): {}",
+                style(&f.step).bold(),
+                style(&f.location).cyan(),
+                f.message
+            );
+            for d in &f.details {
+                let _ = writeln!(out, "        - {d}");
+            }
+            let _ = writeln!(
+                out,
+                "      {}",
+                style("listed as unsupported: the scenario stopped there").dim()
+            );
+        }
+        Outcome::Failed(f) => {
+            let label = match f.kind {
+                FailureKind::Unsupported => "UNSUPPORTED",
+                _ => "FAIL",
+            };
+            let _ = writeln!(
+                out,
+                "{}  {file}  {} {}",
+                style(label).red().bold(),
                 run.name,
                 style(time).dim()
             );
@@ -107,6 +141,8 @@ pub struct Summary {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Stopped at a step listed as unsupported by the target (not failures).
+    pub unsupported: usize,
     pub invalid: usize,
 }
 
@@ -122,17 +158,21 @@ impl Summary {
                 Outcome::Passed => s.passed += 1,
                 Outcome::Skipped(_) => s.skipped += 1,
                 Outcome::Failed(_) => s.failed += 1,
+                Outcome::Unsupported(_) => s.unsupported += 1,
             }
         }
         s
     }
 
-    /// `12 passed, 1 failed, 2 skipped` (and invalid files, when any).
+    /// `12 passed, 1 failed, 2 skipped` (and known-unsupported scenarios and invalid files, when any).
     pub fn line(&self) -> String {
         let mut line = format!(
             "{} passed, {} failed, {} skipped",
             self.passed, self.failed, self.skipped
         );
+        if self.unsupported > 0 {
+            let _ = write!(line, ", {} known unsupported", self.unsupported);
+        }
         if self.invalid > 0 {
             let _ = write!(line, ", {} invalid", self.invalid);
         }
@@ -141,7 +181,8 @@ impl Summary {
 }
 
 /// The exit code: invalid files (2) weigh more than target failures (3),
-/// which weigh more than mismatches (4).
+/// which weigh more than mismatches (4), which weigh more than unlisted
+/// unsupported operations (5). Listed unsupported steps do not fail.
 pub fn exit_code(runs: &[ScenarioRun], invalid: usize) -> i32 {
     if invalid > 0 {
         return exit::INVALID_SCENARIO;
@@ -158,6 +199,7 @@ pub fn exit_code(runs: &[ScenarioRun], invalid: usize) -> i32 {
         Some(FailureKind::Scenario) => exit::INVALID_SCENARIO,
         Some(FailureKind::Target) => exit::TARGET,
         Some(FailureKind::Mismatch) => exit::MISMATCH,
+        Some(FailureKind::Unsupported) => exit::UNSUPPORTED,
     }
 }
 
@@ -218,6 +260,24 @@ mod tests {
         );
         assert_eq!(exit_code(&[run(failed(FailureKind::Scenario))], 0), 2);
         assert_eq!(exit_code(&[run(Outcome::Skipped("r".into()))], 0), 0);
+        assert_eq!(exit_code(&[run(failed(FailureKind::Unsupported))], 0), 5);
+        assert_eq!(
+            exit_code(
+                &[
+                    run(failed(FailureKind::Unsupported)),
+                    run(failed(FailureKind::Mismatch))
+                ],
+                0
+            ),
+            4
+        );
+        let known = Outcome::Unsupported(Box::new(Failure::new(
+            FailureKind::Unsupported,
+            "s",
+            "f.yaml:1:1",
+            "m",
+        )));
+        assert_eq!(exit_code(&[run(known)], 0), 0);
     }
 
     #[test]
@@ -230,6 +290,17 @@ mod tests {
         assert_eq!(
             Summary::of(&runs, 1).line(),
             "1 passed, 1 failed, 1 skipped, 1 invalid"
+        );
+        let known = Outcome::Unsupported(Box::new(Failure::new(
+            FailureKind::Unsupported,
+            "s",
+            "f.yaml:1:1",
+            "m",
+        )));
+        let runs = [run(Outcome::Passed), run(known)];
+        assert_eq!(
+            Summary::of(&runs, 0).line(),
+            "1 passed, 0 failed, 0 skipped, 1 known unsupported"
         );
     }
 }

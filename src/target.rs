@@ -1,4 +1,5 @@
-//! Where scenarios run: the built-in stub (default), real AWS, or any
+//! Where scenarios run: the built-in stub (default), real AWS, an emulator
+//! the runner starts and stops itself (moto, cognito-local), or any
 //! Cognito-compatible endpoint (an emulator someone already runs).
 
 use std::fmt;
@@ -6,6 +7,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::clock::Clock;
+use crate::emulator::{Emulator, EmulatorError, EmulatorKind};
 use crate::stub::{Outbox, Stub, StubOptions};
 use crate::template::{CodeSource, NoCodes};
 use crate::wire::{WireClient, WireConfig, WireError, WireKind};
@@ -20,6 +22,10 @@ pub enum TargetSpec {
         profile: Option<String>,
         region: Option<String>,
     },
+    /// moto, installed, started and stopped by the runner.
+    Moto,
+    /// cognito-local, installed, started and stopped by the runner.
+    CognitoLocal,
     /// Any endpoint speaking cognito-idp (moto, cognito-local, …).
     Endpoint { url: String },
 }
@@ -30,7 +36,25 @@ impl TargetSpec {
         match self {
             TargetSpec::Stub { .. } => "stub",
             TargetSpec::Aws { .. } => "aws",
+            TargetSpec::Moto => EmulatorKind::Moto.name(),
+            TargetSpec::CognitoLocal => EmulatorKind::CognitoLocal.name(),
             TargetSpec::Endpoint { .. } => "endpoint",
+        }
+    }
+
+    /// The emulator the runner manages for this target, if any.
+    pub fn emulator_kind(&self) -> Option<EmulatorKind> {
+        match self {
+            TargetSpec::Moto => Some(EmulatorKind::Moto),
+            TargetSpec::CognitoLocal => Some(EmulatorKind::CognitoLocal),
+            _ => None,
+        }
+    }
+
+    fn of_emulator(kind: EmulatorKind) -> TargetSpec {
+        match kind {
+            EmulatorKind::Moto => TargetSpec::Moto,
+            EmulatorKind::CognitoLocal => TargetSpec::CognitoLocal,
         }
     }
 }
@@ -54,6 +78,8 @@ impl FromStr for TargetSpec {
                 profile: None,
                 region: None,
             }),
+            "moto" => Ok(TargetSpec::Moto),
+            "cognito-local" => Ok(TargetSpec::CognitoLocal),
             _ => match s.strip_prefix("endpoint=") {
                 Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
                     Ok(TargetSpec::Endpoint {
@@ -64,7 +90,7 @@ impl FromStr for TargetSpec {
                     "`{url}` is not an http(s) URL (e.g. endpoint=http://127.0.0.1:5000)"
                 )),
                 None => Err(format!(
-                    "unknown target `{s}`: use stub, aws or endpoint=URL"
+                    "unknown target `{s}`: use stub, aws, moto, cognito-local or endpoint=URL"
                 )),
             },
         }
@@ -77,14 +103,18 @@ pub enum TargetError {
     #[error("could not start the stub: {0}")]
     Stub(String),
     #[error("{0}")]
+    Emulator(#[from] EmulatorError),
+    #[error("{0}")]
     Wire(#[from] WireError),
 }
 
 /// An opened target, shared by all scenarios of a run.
 pub struct Target {
     spec: TargetSpec,
-    /// One client for AWS and endpoints; the stub gets one per scenario.
+    /// One client for AWS, emulators and endpoints; the stub gets one per scenario.
     shared: Option<WireClient>,
+    /// The managed emulator, stopped when the target is dropped.
+    emulator: Option<Arc<Emulator>>,
 }
 
 /// What one scenario talks to.
@@ -101,10 +131,15 @@ pub struct Connection {
 }
 
 impl Target {
-    /// Prepares a target (for AWS: loads configuration and credentials once).
+    /// Prepares a target (for AWS: loads configuration and credentials once;
+    /// for an emulator: installs it on first use and starts it).
     pub async fn open(spec: TargetSpec) -> Result<Target, TargetError> {
+        if let Some(kind) = spec.emulator_kind() {
+            let emulator = Arc::new(Emulator::start(kind).await?);
+            return Target::on_emulator(emulator).await;
+        }
         let shared = match &spec {
-            TargetSpec::Stub { .. } => None,
+            TargetSpec::Stub { .. } | TargetSpec::Moto | TargetSpec::CognitoLocal => None,
             TargetSpec::Aws { profile, region } => Some(
                 WireClient::new(&WireConfig {
                     endpoint: None,
@@ -124,7 +159,33 @@ impl Target {
                 .await?,
             ),
         };
-        Ok(Target { spec, shared })
+        Ok(Target {
+            spec,
+            shared,
+            emulator: None,
+        })
+    }
+
+    /// A target on an emulator that is already running (shared by several
+    /// targets, e.g. test trials); it stops when the last holder drops it.
+    pub async fn on_emulator(emulator: Arc<Emulator>) -> Result<Target, TargetError> {
+        let wire = WireClient::new(&WireConfig {
+            endpoint: Some(emulator.endpoint()),
+            region: None,
+            profile: None,
+            kind: WireKind::Local,
+        })
+        .await?;
+        Ok(Target {
+            spec: TargetSpec::of_emulator(emulator.kind()),
+            shared: Some(wire),
+            emulator: Some(emulator),
+        })
+    }
+
+    /// The managed emulator, if the target is one.
+    pub fn emulator(&self) -> Option<&Arc<Emulator>> {
+        self.emulator.as_ref()
     }
 
     /// The target as given.
@@ -141,10 +202,14 @@ impl Target {
     /// state, own virtual clock) so scenarios cannot disturb each other.
     pub async fn connect(&self) -> Result<Connection, TargetError> {
         if let Some(wire) = &self.shared {
+            let codes: Arc<dyn CodeSource> = match &self.emulator {
+                Some(emulator) => emulator.code_source(),
+                None => Arc::new(NoCodes(self.spec.to_string())),
+            };
             return Ok(Connection {
                 wire: wire.clone(),
                 clock: Clock::real(),
-                codes: Arc::new(NoCodes(self.spec.to_string())),
+                codes,
                 recorder: None,
                 _stub: None,
             });
@@ -200,6 +265,11 @@ mod tests {
     fn parses_target_names() {
         assert_eq!("stub".parse::<TargetSpec>().unwrap().name(), "stub");
         assert_eq!("aws".parse::<TargetSpec>().unwrap().name(), "aws");
+        assert_eq!("moto".parse::<TargetSpec>().unwrap(), TargetSpec::Moto);
+        assert_eq!(
+            "cognito-local".parse::<TargetSpec>().unwrap().to_string(),
+            "cognito-local"
+        );
         assert_eq!(
             "endpoint=http://127.0.0.1:5000/"
                 .parse::<TargetSpec>()

@@ -66,6 +66,8 @@ pub struct HelperState {
     totp_ledger: Mutex<HashMap<String, u64>>,
     /// Set when `totp()` found its window used: the step must wait until then.
     totp_wait_until: Mutex<Option<u64>>,
+    /// Set when `code()` found that the target cannot provide codes: why.
+    code_unavailable: Mutex<Option<String>>,
     client: Mutex<Option<ClientCredentials>>,
     pool_id: Mutex<Option<String>>,
 }
@@ -78,6 +80,7 @@ impl HelperState {
             codes,
             totp_ledger: Mutex::default(),
             totp_wait_until: Mutex::default(),
+            code_unavailable: Mutex::default(),
             client: Mutex::default(),
             pool_id: Mutex::default(),
         })
@@ -160,12 +163,16 @@ impl HelperState {
                 ErrorKind::InvalidOperation,
                 format!("no confirmation code has been delivered to `{username}` yet"),
             )),
-            Err(why) => Err(MjError::new(ErrorKind::InvalidOperation, why)),
+            Err(why) => {
+                *lock(&self.code_unavailable) = Some(why);
+                Err(MjError::new(ErrorKind::InvalidOperation, CODE_UNAVAILABLE))
+            }
         }
     }
 }
 
 const TOTP_WAIT: &str = "\u{0}totp-window-used";
+const CODE_UNAVAILABLE: &str = "\u{0}code-unavailable";
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -185,6 +192,9 @@ pub enum RenderError {
     /// `totp()` was called in a window whose code was already used; wait until this Unix second and render again.
     #[error("the current TOTP window's code was already used")]
     TotpWait(u64),
+    /// `code()` was called on a target that cannot provide confirmation codes (says why).
+    #[error("{0}")]
+    CodeUnavailable(String),
 }
 
 impl RenderError {
@@ -307,6 +317,11 @@ impl Templates {
             && let Some(until) = lock(&self.state.totp_wait_until).take()
         {
             return RenderError::TotpWait(until);
+        }
+        if e.detail() == Some(CODE_UNAVAILABLE)
+            && let Some(why) = lock(&self.state.code_unavailable).take()
+        {
+            return RenderError::CodeUnavailable(why);
         }
         // The helper's own message, without minijinja's template dump (which could hold values).
         RenderError::Template(match e.detail() {
@@ -522,8 +537,7 @@ mod tests {
         assert!(err.to_string().contains("COGNITO_SCENARIOS_UNSET"), "{err}");
         let err = t.render_str("{{ code('bob') }}", &v).unwrap_err();
         assert!(
-            err.to_string()
-                .contains("cannot provide confirmation codes"),
+            matches!(&err, RenderError::CodeUnavailable(m) if m.contains("cannot provide confirmation codes")),
             "{err}"
         );
         assert!(

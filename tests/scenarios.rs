@@ -2,17 +2,20 @@
 //! `cargo test -- signup` filters, `cargo nextest run --partition count:1/2`
 //! shards them. Trials are named `<target>::<scenario path>`.
 //!
-//! On the stub every scenario runs and its snapshot is checked. Against a
-//! real moto server (installed by scripts/tools.sh) the new-password flows
-//! run through `--target endpoint=…`, proving the runner works with an
-//! implementation we did not write.
+//! On the stub every scenario runs and its snapshot is checked. Every
+//! scenario also runs on the managed emulators (`moto::…`, `cognito-local::…`,
+//! installed by scripts/tools.sh), each started once for this test binary,
+//! with the known deviations of `expectations/<target>.yaml`: an unlisted
+//! difference fails, and so does a listed one that no longer occurs.
 
 mod support;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use cognito_scenarios::deviations::Deviations;
+use cognito_scenarios::emulator::{self, Emulator, EmulatorKind};
 use cognito_scenarios::engine::Outcome;
 use cognito_scenarios::report;
 use cognito_scenarios::scenario::Scenario;
@@ -21,8 +24,8 @@ use cognito_scenarios::suite::{self, RunOptions};
 use cognito_scenarios::target::{Target, TargetSpec};
 use libtest_mimic::{Arguments, Failed, Trial};
 
-/// Scenario folders run against moto as well (flow 1 of the runner's issue).
-const MOTO_FOLDERS: &[&str] = &["scenarios/new-password/"];
+/// The managed emulators every scenario also runs on.
+const EMULATORS: [EmulatorKind; 2] = [EmulatorKind::Moto, EmulatorKind::CognitoLocal];
 
 fn main() {
     let args = Arguments::from_args();
@@ -52,22 +55,61 @@ fn main() {
             })
             .with_ignored_flag(stub_skip),
         );
-        let path = scenario.source.path.to_string_lossy().into_owned();
-        if MOTO_FOLDERS.iter().any(|f| path.starts_with(f)) {
-            trials.push(Trial::test(format!("moto::{name}"), move || {
-                let deviations = Deviations::load(Path::new("expectations/moto.yaml"))
-                    .map_err(|d| report::diagnostics(&d))?;
-                let moto = support::Server::moto();
-                run(
-                    &scenario,
-                    TargetSpec::Endpoint { url: moto.url() },
-                    SnapshotMode::Off,
-                    Arc::new(deviations),
-                )
-            }));
+        for kind in EMULATORS {
+            let skip = scenario.targets.skip_reason(kind.name()).is_some();
+            let s = scenario.clone();
+            trials.push(
+                Trial::test(format!("{kind}::{name}"), move || {
+                    let file = format!("expectations/{kind}.yaml");
+                    let deviations =
+                        Deviations::load(Path::new(&file)).map_err(|d| report::diagnostics(&d))?;
+                    run_on_emulator(&s, kind, Arc::new(deviations))
+                })
+                .with_ignored_flag(skip),
+            );
         }
     }
-    libtest_mimic::run(&args, trials).exit();
+    let conclusion = libtest_mimic::run(&args, trials);
+    // The shared emulators live in a static: stop them (and remove their folders) before exiting.
+    emulator::stop_all();
+    conclusion.exit();
+}
+
+/// One emulator of each kind for the whole test binary, started on first use.
+fn shared_emulator(kind: EmulatorKind) -> Result<Arc<Emulator>, Failed> {
+    type Started = Result<Arc<Emulator>, String>;
+    static SHARED: Mutex<Option<HashMap<EmulatorKind, Started>>> = Mutex::new(None);
+    let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    let started = shared
+        .get_or_insert_with(HashMap::new)
+        .entry(kind)
+        .or_insert_with(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime
+                .block_on(Emulator::start(kind))
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        });
+    started.clone().map_err(Failed::from)
+}
+
+fn run_on_emulator(
+    scenario: &Scenario,
+    kind: EmulatorKind,
+    deviations: Arc<Deviations>,
+) -> Result<(), Failed> {
+    let emulator = shared_emulator(kind)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let target = runtime
+        .block_on(Target::on_emulator(emulator))
+        .map_err(|e| e.to_string())?;
+    finish(runtime, scenario, target, SnapshotMode::Off, deviations)
 }
 
 fn trial_name(path: &Path) -> String {
@@ -86,8 +128,22 @@ fn run(
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
+    let target = runtime
+        .block_on(Target::open(spec))
+        .map_err(|e| e.to_string())?;
+    finish(runtime, scenario, target, snapshots, deviations)
+}
+
+/// Runs `scenario` on `target`; a listed deviation that no longer occurs fails.
+fn finish(
+    runtime: tokio::runtime::Runtime,
+    scenario: &Scenario,
+    target: Target,
+    snapshots: SnapshotMode,
+    deviations: Arc<Deviations>,
+) -> Result<(), Failed> {
     runtime.block_on(async {
-        let target = Arc::new(Target::open(spec).await.map_err(|e| e.to_string())?);
+        let target = Arc::new(target);
         let options = RunOptions {
             jobs: 1,
             snapshots,
@@ -102,7 +158,7 @@ fn run(
             Outcome::Passed if !run.warnings.is_empty() => {
                 Err(Failed::from(report::scenario_result(&run)))
             }
-            Outcome::Passed | Outcome::Skipped(_) => Ok(()),
+            Outcome::Passed | Outcome::Skipped(_) | Outcome::Unsupported(_) => Ok(()),
             Outcome::Failed(_) => Err(Failed::from(report::scenario_result(&run))),
         }
     })

@@ -491,20 +491,28 @@ pub fn compare(run: &ScenarioRun, reference: Option<&Value>, deviations: &Deviat
         compared_steps: 0,
         equal_steps: 0,
     };
-    let failure = match &run.outcome {
+    let (failure, unsupported) = match &run.outcome {
         Outcome::Skipped(reason) => {
             cell.status = Status::Skipped;
             cell.note = Some(reason.clone());
             return cell;
         }
-        Outcome::Passed => None,
-        Outcome::Failed(f) => Some(f),
+        Outcome::Passed => (None, None),
+        Outcome::Failed(f) => (Some(f), None),
+        // Listed as unsupported: the scenario ended at that step, as known.
+        Outcome::Unsupported(f) => (None, Some(f)),
     };
+    if let Some(f) = unsupported {
+        cell.note = Some(format!("{}: {}", f.step, f.message));
+    }
+    // The step where the run ended early, if it did.
+    let ended_at = failure.or(unsupported);
     cell.failure = failure.map(|f| FailureInfo {
         kind: match f.kind {
             FailureKind::Mismatch => "mismatch",
             FailureKind::Target => "target",
             FailureKind::Scenario => "scenario",
+            FailureKind::Unsupported => "unsupported",
         },
         step: f.step.clone(),
         location: f.location.clone(),
@@ -573,7 +581,7 @@ pub fn compare(run: &ScenarioRun, reference: Option<&Value>, deviations: &Deviat
                     }
                 }
                 None if skipped_here(title) => comparison.state = StepState::Skipped,
-                None if failure.is_some() => {
+                None if ended_at.is_some() => {
                     cell.compared_steps += 1;
                     comparison.state = StepState::NotReached;
                 }
@@ -598,9 +606,9 @@ pub fn compare(run: &ScenarioRun, reference: Option<&Value>, deviations: &Deviat
         }
     }
     let reached = |step: &str| {
-        failure.is_none()
+        ended_at.is_none()
             || actual_steps.iter().any(|a| step_title(a) == step)
-            || failure.is_some_and(|f| f.step == step)
+            || ended_at.is_some_and(|f| f.step == step)
     };
     for d in &listed {
         if matched.contains(d) {
@@ -613,6 +621,8 @@ pub fn compare(run: &ScenarioRun, reference: Option<&Value>, deviations: &Deviat
         Status::NewDeviation
     } else if !cell.unexpected_passes.is_empty() {
         Status::UnexpectedPass
+    } else if unsupported.is_some() {
+        Status::Unsupported
     } else if !cell.known.is_empty() {
         Status::KnownDeviation
     } else {

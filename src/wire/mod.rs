@@ -80,6 +80,35 @@ pub struct WireResponse {
     pub error: Option<ApiError>,
 }
 
+impl WireResponse {
+    /// Why this answer means "the target does not implement this", if it
+    /// does: cognito-local's `CognitoLocal#Unsupported`, the stub's
+    /// `NotSupportedByStubException`, or an HTTP 500 whose body is not JSON
+    /// (moto's HTML error page, its answer to operations it lacks).
+    pub fn unsupported(&self) -> Option<String> {
+        let code = self.error.as_ref().map(|e| e.code.as_str());
+        match (self.status, code, &self.body) {
+            (_, Some("Unsupported"), _) => Some(format!(
+                "it answered HTTP {} `Unsupported`{}",
+                self.status,
+                self.error
+                    .as_ref()
+                    .and_then(|e| e.message.as_deref())
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default()
+            )),
+            (_, Some("NotSupportedByStubException"), _) => {
+                Some("the stub does not implement it".into())
+            }
+            (500..=599, Some(_), serde_json::Value::String(_)) => Some(format!(
+                "it answered HTTP {} with a page that is not a cognito-idp error (the operation is not implemented, or the emulator failed on it)",
+                self.status
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// An API-level error as the server described it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {

@@ -646,3 +646,50 @@ async fn unknown_operation_is_refused_before_sending() {
     ));
     assert!(received(&server).await.is_empty());
 }
+
+#[test]
+fn unsupported_answers_are_recognised() {
+    let answer = |status: u16, body: Value, code: &str| WireResponse {
+        status,
+        body,
+        error: api_error(code, None),
+    };
+    let cognito_local = answer(
+        500,
+        json!({"__type": "CognitoLocal#Unsupported"}),
+        "Unsupported",
+    );
+    assert!(
+        cognito_local
+            .unsupported()
+            .unwrap()
+            .contains("`Unsupported`")
+    );
+    let html = answer(500, Value::String("<html>500</html>".into()), "HTTP 500");
+    assert!(html.unsupported().unwrap().contains("HTTP 500"));
+    let stub = answer(
+        400,
+        json!({"__type": "NotSupportedByStubException"}),
+        "NotSupportedByStubException",
+    );
+    assert!(stub.unsupported().is_some());
+    // Modelled errors, JSON 500s and successes are answers, not gaps.
+    let modelled = answer(
+        400,
+        json!({"__type": "NotAuthorizedException"}),
+        "NotAuthorizedException",
+    );
+    assert_eq!(modelled.unsupported(), None);
+    let internal = answer(
+        500,
+        json!({"__type": "InternalErrorException"}),
+        "InternalErrorException",
+    );
+    assert_eq!(internal.unsupported(), None);
+    let ok = WireResponse {
+        status: 200,
+        body: Value::String("odd".into()),
+        error: None,
+    };
+    assert_eq!(ok.unsupported(), None);
+}
