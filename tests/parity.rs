@@ -200,16 +200,16 @@ fn moto_against_an_expectation_file_fails_on_exactly_the_missing_entry() {
             out.to_str().unwrap(),
         ])
     };
-    // Start from the committed list and add whatever else moto does differently,
-    // until the list is complete (each run gets further into the scenarios).
-    let committed =
-        std::fs::read_to_string(support::root().join("expectations/moto.yaml")).unwrap();
+    // Start from an empty list (independent of the committed one) and add
+    // whatever moto does differently, until the list is complete (each run
+    // gets further into the scenarios).
+    let committed = String::new();
     let mut listed = committed.clone();
     let mut generated: Vec<Value> = Vec::new();
     let mut next = 0;
     let complete = dir.join("complete");
     for round in 0.. {
-        assert!(round < 6, "the expectation list does not converge");
+        assert!(round < 12, "the expectation list does not converge");
         std::fs::write(&expectations, &listed).unwrap();
         let out = parity(&complete);
         let report = json_report(&complete);
@@ -223,10 +223,7 @@ fn moto_against_an_expectation_file_fails_on_exactly_the_missing_entry() {
             generated.push(e);
         }
     }
-    assert!(
-        !generated.is_empty(),
-        "moto differs from the stub beyond the committed list"
-    );
+    assert!(!generated.is_empty(), "moto differs from the stub");
     let report = json_report(&complete);
     let moto_summary = &report["targets"][1];
     assert_eq!(moto_summary["name"], "moto");
@@ -257,9 +254,6 @@ fn moto_against_an_expectation_file_fails_on_exactly_the_missing_entry() {
         let reason = html_escape(e["reason"].as_str().unwrap());
         assert!(html.contains(&reason), "missing reason {reason}");
     }
-    assert!(html.contains(&html_escape(
-        "moto's ID token carries no email claim; AWS puts the user's readable"
-    )));
     assert!(!html.contains("<#"), "text is escaped");
     let junit = junit_counts(&complete.join("junit.xml"));
     assert_eq!(
