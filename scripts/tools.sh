@@ -14,6 +14,21 @@ mkdir -p "$tools"
 exec 9>"$tools/.lock"
 flock 9
 
+# npm_install NAME DESCRIPTION: `npm ci` of scripts/NAME/package-lock.json
+# into .tools/NAME, again only when the pinned files change.
+npm_install() {
+  local dir="$tools/$1" src="$root/scripts/$1" stamp
+  stamp="$dir/.installed-$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    echo "installing $2 into .tools/$1 (first use only)" >&2
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$src/package.json" "$src/package-lock.json" "$dir/"
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >&2
+    touch "$stamp"
+  fi
+}
+
 case "${1:-}" in
   python)
     venv="$tools/python"
@@ -29,32 +44,12 @@ case "${1:-}" in
     echo "$venv/bin/python"
     ;;
   js-clients)
-    dir="$tools/js-clients"
-    src="$root/scripts/js-clients"
-    stamp="$dir/.installed-$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -c1-16)"
-    if [ ! -f "$stamp" ]; then
-      echo "installing amazon-cognito-identity-js into .tools/js-clients (first use only)" >&2
-      rm -rf "$dir"
-      mkdir -p "$dir"
-      cp "$src/package.json" "$src/package-lock.json" "$dir/"
-      (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >&2
-      touch "$stamp"
-    fi
-    echo "$dir/node_modules"
+    npm_install js-clients "amazon-cognito-identity-js"
+    echo "$tools/js-clients/node_modules"
     ;;
   cognito-local)
-    dir="$tools/cognito-local"
-    src="$root/scripts/cognito-local"
-    stamp="$dir/.installed-$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -c1-16)"
-    if [ ! -f "$stamp" ]; then
-      echo "installing cognito-local 5.3.0 into .tools/cognito-local (first use only)" >&2
-      rm -rf "$dir"
-      mkdir -p "$dir"
-      cp "$src/package.json" "$src/package-lock.json" "$dir/"
-      (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
-      touch "$stamp"
-    fi
-    echo "$dir/node_modules/cognito-local/lib/bin/start.js"
+    npm_install cognito-local "cognito-local 5.3.0"
+    echo "$tools/cognito-local/node_modules/cognito-local/lib/bin/start.js"
     ;;
   *)
     echo "usage: $0 python|cognito-local|js-clients" >&2

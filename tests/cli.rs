@@ -3,23 +3,7 @@
 
 mod support;
 
-use std::process::{Command, Output};
-
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cognito-scenarios"))
-        .args(args)
-        .arg("--color=never")
-        .current_dir(support::root())
-        .output()
-        .expect("run cognito-scenarios")
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use support::{cli, text};
 
 #[test]
 fn broken_files_are_pinpointed_and_the_rest_still_runs() {

@@ -6,28 +6,14 @@
 
 mod support;
 
+use support::{cli, text};
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 
 const EMULATORS: [&str; 2] = ["moto", "cognito-local"];
-
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cognito-scenarios"))
-        .args(args)
-        .arg("--color=never")
-        .current_dir(support::root())
-        .output()
-        .expect("run cognito-scenarios")
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// The emulator the runner announced on stderr: `started <name> on http://127.0.0.1:<port> (pid <pid>)…`.
 struct Announced {

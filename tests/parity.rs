@@ -4,19 +4,12 @@
 
 mod support;
 
+use support::cli;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::{Value, json};
-
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cognito-scenarios"))
-        .args(args)
-        .arg("--color=never")
-        .current_dir(support::root())
-        .output()
-        .expect("run cognito-scenarios")
-}
 
 fn shown(out: &Output) -> String {
     format!(

@@ -4,9 +4,27 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+/// Runs the `cognito-scenarios` binary in the crate root, without colour.
+pub fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cognito-scenarios"))
+        .args(args)
+        .arg("--color=never")
+        .current_dir(root())
+        .output()
+        .expect("run cognito-scenarios")
+}
+
+/// A command's stdout and stderr as text.
+pub fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
 
 /// The crate's root folder.
 pub fn root() -> PathBuf {
