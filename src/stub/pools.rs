@@ -256,10 +256,15 @@ fn schema_json(pool: &Pool) -> Value {
             );
             match *ty {
                 "String" => {
-                    let min = if *name == "sub" { "1" } else { "0" };
+                    // birthdate is a YYYY-MM-DD date: exactly 10 characters.
+                    let (min, max) = match *name {
+                        "sub" => ("1", "2048"),
+                        "birthdate" => ("10", "10"),
+                        _ => ("0", "2048"),
+                    };
                     m.insert(
                         "StringAttributeConstraints".into(),
-                        json!({"MinLength": min, "MaxLength": "2048"}),
+                        json!({"MinLength": min, "MaxLength": max}),
                     );
                 }
                 "Number" => {
