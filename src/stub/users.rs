@@ -318,6 +318,41 @@ pub fn sign_up(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
     Ok(Value::Object(out))
 }
 
+/// What a public user call (ConfirmSignUp, ForgotPassword, …) learns from its
+/// app client once its SecretHash is checked.
+struct ClientCall {
+    pool_id: String,
+    /// PreventUserExistenceErrors is ENABLED on the client.
+    prevent: bool,
+    /// The user's key in the pool, when the name (or an alias) is known.
+    user_key: Option<String>,
+    /// The user's real username (what the SecretHash may be computed over).
+    canonical: Option<String>,
+}
+
+/// Finds the client's pool and the named user, and checks the call's SecretHash.
+fn client_call(ctx: &Ctx, p: &Params, client_id: &str, username: &str) -> ApiResult<ClientCall> {
+    let pool = ctx.state.pool_of_client(client_id)?;
+    let client = pool.client(client_id)?;
+    let user_key = pool.find_user_key(username);
+    let canonical = user_key
+        .as_ref()
+        .and_then(|k| pool.users.get(k))
+        .map(|u| u.username.clone());
+    check_secret_hash(
+        client,
+        username,
+        canonical.as_deref(),
+        p.opt_str("SecretHash")?,
+    )?;
+    Ok(ClientCall {
+        pool_id: pool.id.clone(),
+        prevent: client.prevent_user_existence_errors,
+        user_key,
+        canonical,
+    })
+}
+
 /// ConfirmSignUp.
 pub fn confirm_sign_up(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
     p.require(&["ClientId", "Username", "ConfirmationCode"])?;
@@ -325,17 +360,9 @@ pub fn confirm_sign_up(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
     let username = p.str("Username")?;
     let code = p.str("ConfirmationCode")?;
     let now = ctx.clock.now_millis();
-    let pool = ctx.state.pool_of_client(client_id)?;
-    let pool_id = pool.id.clone();
-    let client = pool.client(client_id)?;
-    let prevent = client.prevent_user_existence_errors;
-    let canonical = pool.user(username).ok().map(|u| u.username.clone());
-    check_secret_hash(
-        client,
-        username,
-        canonical.as_deref(),
-        p.opt_str("SecretHash")?,
-    )?;
+    let ClientCall {
+        pool_id, prevent, ..
+    } = client_call(ctx, p, client_id, username)?;
     let pool = ctx.state.pool_mut(&pool_id)?;
     let user = match pool.user_mut(username) {
         Ok(u) => u,
@@ -369,13 +396,13 @@ pub fn resend_confirmation_code(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
     p.require(&["ClientId", "Username"])?;
     let client_id = p.str("ClientId")?;
     let username = p.str("Username")?;
-    let pool = ctx.state.pool_of_client(client_id)?;
-    let pool_id = pool.id.clone();
-    let client = pool.client(client_id)?;
-    let prevent = client.prevent_user_existence_errors;
-    let found = pool.user(username).ok().map(|u| u.username.clone());
-    check_secret_hash(client, username, found.as_deref(), p.opt_str("SecretHash")?)?;
-    let Some(canonical) = found else {
+    let ClientCall {
+        pool_id,
+        prevent,
+        canonical,
+        ..
+    } = client_call(ctx, p, client_id, username)?;
+    let Some(canonical) = canonical else {
         if prevent {
             return Ok(
                 json!({"CodeDeliveryDetails": delivery_details("EMAIL", &format!("{username}@example.com"), "email")}),
@@ -383,6 +410,7 @@ pub fn resend_confirmation_code(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
         }
         return Err(ApiError::user_not_found());
     };
+    let pool = ctx.state.pool(&pool_id)?;
     let user = pool.user(&canonical)?;
     if user.status != UserStatus::Unconfirmed {
         return Err(ApiError::invalid_parameter("User is already confirmed."));
@@ -1064,22 +1092,13 @@ pub fn forgot_password(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
     p.require(&["ClientId", "Username"])?;
     let client_id = p.str("ClientId")?;
     let username = p.str("Username")?;
-    let pool = ctx.state.pool_of_client(client_id)?;
-    let pool_id = pool.id.clone();
-    let client = pool.client(client_id)?;
-    let prevent = client.prevent_user_existence_errors;
-    let found = pool.find_user_key(username);
-    let canonical = found
-        .as_ref()
-        .and_then(|k| pool.users.get(k))
-        .map(|u| u.username.clone());
-    check_secret_hash(
-        client,
-        username,
-        canonical.as_deref(),
-        p.opt_str("SecretHash")?,
-    )?;
-    let Some(key) = found else {
+    let ClientCall {
+        pool_id,
+        prevent,
+        user_key,
+        ..
+    } = client_call(ctx, p, client_id, username)?;
+    let Some(key) = user_key else {
         if prevent {
             return Ok(
                 json!({"CodeDeliveryDetails": delivery_details("EMAIL", &format!("{username}@example.com"), "email")}),
@@ -1087,6 +1106,7 @@ pub fn forgot_password(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
         }
         return Err(ApiError::user_not_found());
     };
+    let pool = ctx.state.pool(&pool_id)?;
     if pool.users.get(&key).is_some_and(|u| !u.enabled) {
         return Err(ApiError::not_authorized("User is disabled."));
     }
@@ -1103,17 +1123,9 @@ pub fn confirm_forgot_password(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
     let password = p.str("Password")?;
     check_password_shape("password", password)?;
     let now = ctx.clock.now_millis();
-    let pool = ctx.state.pool_of_client(client_id)?;
-    let pool_id = pool.id.clone();
-    let client = pool.client(client_id)?;
-    let prevent = client.prevent_user_existence_errors;
-    let canonical = pool.user(username).ok().map(|u| u.username.clone());
-    check_secret_hash(
-        client,
-        username,
-        canonical.as_deref(),
-        p.opt_str("SecretHash")?,
-    )?;
+    let ClientCall {
+        pool_id, prevent, ..
+    } = client_call(ctx, p, client_id, username)?;
     let pool = ctx.state.pool_mut(&pool_id)?;
     let policy = pool.password_policy.clone();
     let user = match pool.user_mut(username) {
