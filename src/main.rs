@@ -291,15 +291,9 @@ async fn dispatch(command: Command) -> i32 {
                 let default = PathBuf::from(format!("expectations/{}.yaml", spec.name()));
                 (spec.emulator_kind().is_some() && default.is_file()).then_some(default)
             });
-            let deviations = match expectations {
-                Some(path) => match Deviations::load(&path) {
-                    Ok(d) => Arc::new(d),
-                    Err(diags) => {
-                        eprint!("{}", report::diagnostics(&diags));
-                        return exit::INVALID_SCENARIO;
-                    }
-                },
-                None => Arc::default(),
+            let deviations = match load_deviations(expectations.as_deref()) {
+                Ok(d) => d,
+                Err(code) => return code,
             };
             let jobs = jobs.unwrap_or_else(default_jobs);
             run(
@@ -540,15 +534,9 @@ async fn parity(args: ParityArgs) -> i32 {
                 let f = args.expectations_dir.join(format!("{label}.yaml"));
                 f.exists().then_some(f)
             });
-        let deviations = match file {
-            Some(f) => match Deviations::load(&f) {
-                Ok(d) => Arc::new(d),
-                Err(diags) => {
-                    eprint!("{}", report::diagnostics(&diags));
-                    return exit::INVALID_SCENARIO;
-                }
-            },
-            None => Arc::default(),
+        let deviations = match load_deviations(file.as_deref()) {
+            Ok(d) => d,
+            Err(code) => return code,
         };
         targets.push(ParityTarget {
             label,
@@ -653,6 +641,19 @@ impl Interrupts {
         tokio::select! {
             _ = next(&mut self.int) => exit::INTERRUPTED,
             _ = next(&mut self.term) => exit::TERMINATED,
+        }
+    }
+}
+
+/// Reads a target's expectation file (none: no known deviations) and prints
+/// every problem of a broken one; `Err` is the exit code.
+fn load_deviations(file: Option<&std::path::Path>) -> Result<Arc<Deviations>, i32> {
+    match file.map(Deviations::load) {
+        None => Ok(Arc::default()),
+        Some(Ok(d)) => Ok(Arc::new(d)),
+        Some(Err(diags)) => {
+            eprint!("{}", report::diagnostics(&diags));
+            Err(exit::INVALID_SCENARIO)
         }
     }
 }

@@ -42,19 +42,13 @@ pub fn render(report: &ParityReport) -> String {
     let _ = writeln!(
         out,
         "<p class=\"muted\">Reference: {}. Parity score: share of compared steps whose normalised answer equals the reference. Parity debt: listed deviations. Exit code {}.</p>",
-        match report.reference {
-            ReferenceSource::Aws => "AWS-validated snapshots where recorded, otherwise the stub's",
-            ReferenceSource::Stub => "the stub's snapshots",
-        },
+        report.reference_text(),
         report.exit_code
     );
 
     out.push_str("<div class=\"cards\">\n");
     for t in &report.targets {
-        let score = t
-            .score
-            .map(|s| format!("{s:.1}%"))
-            .unwrap_or_else(|| "n/a".into());
+        let score = t.score_text();
         let _ = write!(
             out,
             "<div class=\"card\"><h3>{}</h3><div class=\"score\">{score}</div><div class=\"muted\">{} / {} steps equal · debt {}</div><div class=\"muted\"><code>{}</code></div><div>",

@@ -35,10 +35,7 @@ pub fn render(report: &ParityReport) -> String {
     let _ = writeln!(
         out,
         "Reference: {} ({aws} of {} scenarios compared with an AWS-validated snapshot).\n",
-        match report.reference {
-            ReferenceSource::Aws => "AWS-validated snapshots where recorded, otherwise the stub's",
-            ReferenceSource::Stub => "the stub's snapshots",
-        },
+        report.reference_text(),
         report.scenarios.len()
     );
     out.push_str("| target | parity score | equal / compared steps | parity debt | ");
@@ -47,10 +44,7 @@ pub fn render(report: &ParityReport) -> String {
     out.push_str(&"---|".repeat(Status::ALL.len()));
     out.push('\n');
     for t in &report.targets {
-        let score = t
-            .score
-            .map(|s| format!("{s:.1}%"))
-            .unwrap_or_else(|| "n/a".into());
+        let score = t.score_text();
         let _ = write!(
             out,
             "| {} | {score} | {} / {} | {} |",

@@ -264,6 +264,25 @@ pub struct TargetSummary {
     pub counts: BTreeMap<&'static str, usize>,
 }
 
+impl TargetSummary {
+    /// The score as shown in reports: `97.5%`, or `n/a` when nothing was compared.
+    pub fn score_text(&self) -> String {
+        self.score
+            .map(|s| format!("{s:.1}%"))
+            .unwrap_or_else(|| "n/a".into())
+    }
+}
+
+impl ParityReport {
+    /// What the steps were compared with, in words.
+    pub fn reference_text(&self) -> &'static str {
+        match self.reference {
+            ReferenceSource::Aws => "AWS-validated snapshots where recorded, otherwise the stub's",
+            ReferenceSource::Stub => "the stub's snapshots",
+        }
+    }
+}
+
 /// Everything a parity run found; serialised as `parity.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ParityReport {
@@ -681,10 +700,7 @@ pub fn summary(report: &ParityReport) -> String {
     use std::fmt::Write as _;
     let mut out = String::from("\n");
     for t in &report.targets {
-        let score = t
-            .score
-            .map(|s| format!("{s:.1}%"))
-            .unwrap_or_else(|| "n/a".into());
+        let score = t.score_text();
         let counts: Vec<String> = Status::ALL
             .iter()
             .filter_map(|s| {
