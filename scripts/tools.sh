@@ -7,6 +7,8 @@
 #   scripts/tools.sh cognito-local   -> path of cognito-local's start script (run with node)
 #   scripts/tools.sh js-clients      -> node_modules with amazon-cognito-identity-js
 #                                       (pinned by scripts/js-clients/package-lock.json)
+#   scripts/tools.sh faketime        -> path of faketime (Debian package `faketime`,
+#                                       installed with apt-get when missing; needs root)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -51,8 +53,18 @@ case "${1:-}" in
     npm_install cognito-local "cognito-local 5.3.0"
     echo "$tools/cognito-local/node_modules/cognito-local/lib/bin/start.js"
     ;;
+  faketime)
+    if ! command -v faketime >/dev/null 2>&1; then
+      echo "installing faketime (Debian package, first use only)" >&2
+      sudo=""
+      [ "$(id -u)" -eq 0 ] || sudo="sudo"
+      $sudo apt-get update -qq >&2
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq faketime >&2
+    fi
+    command -v faketime
+    ;;
   *)
-    echo "usage: $0 python|cognito-local|js-clients" >&2
+    echo "usage: $0 python|cognito-local|js-clients|faketime" >&2
     exit 64
     ;;
 esac

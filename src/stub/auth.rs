@@ -457,16 +457,17 @@ fn check_claim(
     let signature = require_param(responses, "PASSWORD_CLAIM_SIGNATURE")?;
     let timestamp = require_param(responses, "TIMESTAMP")?;
     let block = require_param(responses, "PASSWORD_CLAIM_SECRET_BLOCK")?;
-    let canonical = srp::canonical_timestamp(timestamp).ok_or_else(|| {
-        ApiError::invalid_parameter(
+    if srp::read_timestamp(timestamp).is_none() {
+        return Err(ApiError::invalid_parameter(
             "TIMESTAMP format should be EEE MMM d HH:mm:ss z yyyy in english.",
-        )
-    })?;
+        ));
+    }
     let block = base64::engine::general_purpose::STANDARD
         .decode(block)
         .unwrap_or_default();
+    // The signature covers the TIMESTAMP text exactly as the client sent it.
     Ok(
-        if srp::signature_matches(key, name, user, &block, &canonical, signature) {
+        if srp::signature_matches(key, name, user, &block, timestamp, signature) {
             Ok(())
         } else {
             Err(ApiError::not_authorized("Incorrect username or password."))

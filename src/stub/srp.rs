@@ -214,17 +214,23 @@ pub fn signature_matches(
     .is_ok()
 }
 
-/// What a `TIMESTAMP` means, re-rendered canonically.
+/// Reads a `TIMESTAMP`: the instant it names, or `None` when unreadable.
 ///
-/// Cognito reads `TIMESTAMP` as `EEE MMM d HH:mm:ss z yyyy` (English, UTC)
-/// and signs its own rendering of that instant, so a text it cannot read is
-/// `InvalidParameterException` ("TIMESTAMP format should be EEE MMM d HH:mm:ss
-/// z yyyy in english.", observed in amazon-cognito-identity-js issue 683),
-/// while a readable but non-canonical one (a zero-padded day `Nov 05`, a wrong
-/// weekday) makes the signature fail: NotAuthorizedException (both reported by
-/// client authors). `None` = unreadable. The stub does not compare the time
-/// with its clock: AWS's tolerance is not documented.
-pub fn canonical_timestamp(text: &str) -> Option<String> {
+/// Cognito reads `TIMESTAMP` as `EEE MMM d HH:mm:ss z yyyy` (English, UTC); a
+/// text it cannot read is `InvalidParameterException` ("TIMESTAMP format
+/// should be EEE MMM d HH:mm:ss z yyyy in english.", observed in
+/// amazon-cognito-identity-js issue 683). PASSWORD_CLAIM_SIGNATURE is an HMAC
+/// over the TIMESTAMP text the client sends (the protocol's definition: the
+/// server can only check the bytes it received), so the stub verifies it over
+/// that text, never over a re-rendering: a client that signs and sends a
+/// zero-padded day is accepted, one that signs one rendering and sends another
+/// is refused. *Inferred*: whether Cognito also refuses a readable padded day
+/// is not documented (pycognito strips the zero, saying Cognito requires it;
+/// that is consistent with a client signing one rendering and sending another).
+/// The weekday must be an English day name but is not checked against the
+/// date; the stub does not compare the time with its clock: AWS's tolerance
+/// is not documented.
+pub fn read_timestamp(text: &str) -> Option<chrono::NaiveDateTime> {
     let parts: Vec<&str> = text.split(' ').collect();
     let [weekday, month, day, time, zone, year] = parts.as_slice() else {
         return None;
@@ -252,8 +258,7 @@ pub fn canonical_timestamp(text: &str) -> Option<String> {
         return None;
     };
     let date = chrono::NaiveDate::from_ymd_opt(year as i32, month, day)?;
-    let at = date.and_hms_opt(*h, *m, *s)?;
-    Some(at.format("%a %b %-d %H:%M:%S UTC %Y").to_string())
+    date.and_hms_opt(*h, *m, *s)
 }
 
 #[cfg(test)]
@@ -279,20 +284,22 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_are_read_and_re_rendered() {
-        let c = |s: &str| canonical_timestamp(s);
+    fn timestamps_are_read_as_instants() {
+        let c = |s: &str| read_timestamp(s).map(|t| t.to_string());
+        let at = Some("2024-11-05 09:08:07".to_string());
+        assert_eq!(c("Tue Nov 5 09:08:07 UTC 2024"), at);
+        // Readable renderings of the same instant (the signature decides).
+        assert_eq!(c("Tue Nov 05 09:08:07 UTC 2024"), at);
+        assert_eq!(c("Mon Nov 5 09:08:07 GMT 2024"), at);
+        // Calendar edges.
         assert_eq!(
-            c("Tue Nov 5 09:08:07 UTC 2024").as_deref(),
-            Some("Tue Nov 5 09:08:07 UTC 2024")
+            c("Thu Feb 29 00:00:00 UTC 2028").as_deref(),
+            Some("2028-02-29 00:00:00")
         );
-        // Readable but not canonical: signed differently.
+        assert_eq!(c("Wed Feb 29 00:00:00 UTC 2027"), None);
         assert_eq!(
-            c("Tue Nov 05 09:08:07 UTC 2024").as_deref(),
-            Some("Tue Nov 5 09:08:07 UTC 2024")
-        );
-        assert_eq!(
-            c("Mon Nov 5 09:08:07 UTC 2024").as_deref(),
-            Some("Tue Nov 5 09:08:07 UTC 2024")
+            c("Thu Dec 31 23:59:59 UTC 2026").as_deref(),
+            Some("2026-12-31 23:59:59")
         );
         for bad in [
             "",

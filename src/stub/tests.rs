@@ -44,6 +44,17 @@ impl T {
         }
     }
 
+    /// A stub whose virtual clock starts at `unix_millis` (calendar-edge tests).
+    fn at(unix_millis: u64) -> T {
+        let options = StubOptions {
+            clock: Clock::virtual_at_millis(unix_millis),
+            ..StubOptions::default()
+        };
+        T {
+            svc: StubService::new(&options).unwrap(),
+        }
+    }
+
     fn clock(&self) -> &Clock {
         self.svc.clock()
     }
@@ -1344,6 +1355,62 @@ fn mfa_setup_then_software_token_mfa_with_one_time_codes() {
         "CodeMismatchException",
         "Invalid code received for user",
     );
+}
+
+/// TOTP skew at the edges of a 30-second window (and across midnight on
+/// 31 December): the previous and the next window's codes are accepted, codes
+/// two windows away are not, wherever in its window the clock stands.
+#[test]
+fn totp_skew_holds_at_window_boundaries() {
+    // 2026-12-15T12:00:00Z is a window start; then its last second; then 23:59:59 on 31 December.
+    for at_secs in [1_797_336_000u64, 1_797_336_029, 1_798_761_599] {
+        let t = T::at(at_secs * 1000);
+        let (pool, client) = mfa_pool(&t, "OPTIONAL");
+        t.confirmed_user(&pool, "wes", PW);
+        let tokens = t.sign_in(&client, "wes", PW);
+        let access = tokens["AuthenticationResult"]["AccessToken"].clone();
+        let secret = t.ok("AssociateSoftwareToken", json!({"AccessToken": access}))["SecretCode"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        t.ok(
+            "VerifySoftwareToken",
+            json!({"AccessToken": access, "UserCode": code_at(&t, &secret, -1)}),
+        );
+        t.ok(
+            "SetUserMFAPreference",
+            json!({"AccessToken": access, "SoftwareTokenMfaSettings": {"Enabled": true, "PreferredMfa": true}}),
+        );
+        let answer = |session: &Value, code: &str| {
+            json!({"ClientId": client, "ChallengeName": "SOFTWARE_TOKEN_MFA", "Session": session,
+                   "ChallengeResponses": {"USERNAME": "wes", "SOFTWARE_TOKEN_MFA_CODE": code}})
+        };
+        for far in [-2, 2] {
+            let code = code_at(&t, &secret, far);
+            if [-1, 0, 1]
+                .iter()
+                .any(|near| code_at(&t, &secret, *near) == code)
+            {
+                continue; // a collision of two windows' codes: nothing to learn
+            }
+            let c = t.sign_in(&client, "wes", PW);
+            t.assert_err(
+                "RespondToAuthChallenge",
+                answer(&c["Session"], &code),
+                "CodeMismatchException",
+                "Invalid code received for user",
+            );
+        }
+        let c = t.sign_in(&client, "wes", PW);
+        let ok = t.ok(
+            "RespondToAuthChallenge",
+            answer(&c["Session"], &code_at(&t, &secret, 1)),
+        );
+        assert!(
+            ok["AuthenticationResult"]["AccessToken"].is_string(),
+            "{at_secs}"
+        );
+    }
 }
 
 #[test]

@@ -145,25 +145,6 @@ fn timestamp_secret_block_and_replay_are_checked() {
         "TIMESTAMP format should be EEE MMM d HH:mm:ss z yyyy in english."
     );
 
-    // A readable but different rendering (padded day) is not what was signed.
-    let mut padded = good.clone();
-    let ts = good["TIMESTAMP"].as_str().unwrap().to_string();
-    let parts: Vec<&str> = ts.split(' ').collect();
-    padded["TIMESTAMP"] = json!(format!(
-        "{} {} {:0>2} {} {} {}",
-        parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]
-    ));
-    if padded["TIMESTAMP"] != good["TIMESTAMP"] {
-        let r = respond(&t, &client, "PASSWORD_VERIFIER", padded).json();
-        assert_eq!(r["message"], "Incorrect username or password.");
-        // That answer spent the challenge.
-        let r = respond(&t, &client, "PASSWORD_VERIFIER", good.clone()).json();
-        assert_eq!(
-            r["message"],
-            "Invalid session for the user, session can only be used once."
-        );
-    }
-
     // A tampered SECRET_BLOCK.
     let (srp, c) = start(&t, &pool, &client, "cy", PW, None);
     let mut tampered = claim(&srp, &c);
@@ -188,6 +169,122 @@ fn timestamp_secret_block_and_replay_are_checked() {
     assert_eq!(
         r["message"],
         "Invalid session for the user, session is expired."
+    );
+}
+
+/// UTC instants at calendar edges, as unix milliseconds: a one-digit day, a
+/// two-digit day, month end, 29 February, year end two seconds before midnight.
+const CALENDAR_EDGES: &[(&str, u64)] = &[
+    ("1st of a month", 1_796_083_200_000),  // 2026-12-01T00:00:00Z
+    ("9th of a month", 1_796_802_245_000),  // 2026-12-09T07:44:05Z
+    ("10th of a month", 1_796_860_800_000), // 2026-12-10T00:00:00Z
+    ("15th of a month", 1_797_336_000_000), // 2026-12-15T12:00:00Z
+    ("30 November", 1_796_083_199_000),     // 2026-11-30T23:59:59Z
+    ("29 February", 1_835_395_200_000),     // 2028-02-29T00:00:00Z
+    ("31 December", 1_798_761_598_000),     // 2026-12-31T23:59:58Z
+];
+
+/// PASSWORD_VERIFIER answered with the project's own SRP client, which signs
+/// `signed` and sends `sent` as TIMESTAMP.
+fn claim_with_timestamps(
+    t: &T,
+    pool: &str,
+    client: &str,
+    name: &str,
+    signed: &str,
+    sent: &str,
+) -> Value {
+    use crate::auth::srp::{Challenge, SrpSecret};
+    let secret = SrpSecret::generate();
+    let c = t.ok(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_SRP_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": name, "SRP_A": secret.public_hex()}}),
+    );
+    let cp = &c["ChallengeParameters"];
+    let s = |k: &str| cp[k].as_str().unwrap().to_string();
+    let (salt, srp_b, block, user_id) = (
+        s("SALT"),
+        s("SRP_B"),
+        s("SECRET_BLOCK"),
+        s("USER_ID_FOR_SRP"),
+    );
+    let challenge = Challenge {
+        salt: &salt,
+        srp_b: &srp_b,
+        secret_block: &block,
+    };
+    let signature = secret
+        .user_signature(pool, &user_id, PW, challenge, signed)
+        .unwrap();
+    json!({
+        "USERNAME": user_id,
+        "PASSWORD_CLAIM_SECRET_BLOCK": block,
+        "PASSWORD_CLAIM_SIGNATURE": signature,
+        "TIMESTAMP": sent,
+    })
+}
+
+/// The signature covers the TIMESTAMP text as sent: on every calendar edge,
+/// the canonical and a zero-padded rendering are accepted when they are what
+/// was signed, and refused when another rendering was signed.
+#[test]
+fn timestamp_is_checked_as_sent_on_every_calendar_edge() {
+    for &(edge, millis) in CALENDAR_EDGES {
+        let t = T::at(millis);
+        let pool = t.pool(json!({}));
+        let client = srp_client(&t, &pool, json!({}));
+        t.confirmed_user(&pool, "cy", PW);
+        let canonical = crate::auth::srp::timestamp(t.clock().now_millis());
+        let parts: Vec<&str> = canonical.split(' ').collect();
+        let padded = format!(
+            "{} {} {:0>2} {} {} {}",
+            parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]
+        );
+        assert_eq!(parts[2].len() == 1, padded != canonical, "{edge}");
+        for (signed, sent, accepted) in [
+            (&canonical, &canonical, true),
+            (&padded, &padded, true),
+            (&canonical, &padded, canonical == padded),
+            (&padded, &canonical, canonical == padded),
+        ] {
+            let answer = claim_with_timestamps(&t, &pool, &client, "cy", signed, sent);
+            let r = respond(&t, &client, "PASSWORD_VERIFIER", answer).json();
+            if accepted {
+                assert!(
+                    r["AuthenticationResult"]["AccessToken"].is_string(),
+                    "{edge}: signed {signed:?}, sent {sent:?}: {r}"
+                );
+            } else {
+                assert_eq!(
+                    r["message"], "Incorrect username or password.",
+                    "{edge}: signed {signed:?}, sent {sent:?}"
+                );
+            }
+        }
+    }
+}
+
+/// A refused claim spends the challenge: the right answer afterwards is too late.
+#[test]
+fn a_wrong_timestamp_signature_spends_the_challenge() {
+    let t = T::at(CALENDAR_EDGES[0].1);
+    let pool = t.pool(json!({}));
+    let client = srp_client(&t, &pool, json!({}));
+    t.confirmed_user(&pool, "cy", PW);
+    let (srp, c) = start(&t, &pool, &client, "cy", PW, None);
+    let good = claim(&srp, &c);
+    let mut other = good.clone();
+    other["TIMESTAMP"] = json!("Tue Dec 1 00:00:00 UTC 2026");
+    if other["TIMESTAMP"] == good["TIMESTAMP"] {
+        other["TIMESTAMP"] = json!("Wed Dec 2 00:00:00 UTC 2026");
+    }
+    let r = respond(&t, &client, "PASSWORD_VERIFIER", other).json();
+    assert_eq!(r["message"], "Incorrect username or password.");
+    let r = respond(&t, &client, "PASSWORD_VERIFIER", good).json();
+    assert_eq!(
+        r["message"],
+        "Invalid session for the user, session can only be used once."
     );
 }
 
