@@ -44,3 +44,35 @@ pub mod suite;
 pub mod target;
 pub mod template;
 pub mod wire;
+
+#[cfg(test)]
+mod manifest_tests {
+    //! The manifest stays publishable and single-stack.
+
+    fn manifest_file(name: &str) -> String {
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(name))
+            .unwrap()
+    }
+
+    /// crates.io refuses `*` requirements, and a non-locked install could pull
+    /// a new major version.
+    #[test]
+    fn every_dependency_has_a_real_version_requirement() {
+        let manifest = manifest_file("Cargo.toml");
+        let wildcards: Vec<&str> = manifest.lines().filter(|l| l.contains("\"*\"")).collect();
+        assert!(wildcards.is_empty(), "wildcard requirements: {wildcards:?}");
+    }
+
+    /// The SDK's legacy `rustls` feature brings hyper 0.14 and rustls 0.21
+    /// beside the current stack; it stays off.
+    #[test]
+    fn one_http_and_tls_stack() {
+        let lock = manifest_file("Cargo.lock");
+        for legacy in [
+            "name = \"hyper\"\nversion = \"0.14",
+            "name = \"rustls\"\nversion = \"0.21",
+        ] {
+            assert!(!lock.contains(legacy), "Cargo.lock has {legacy:?}");
+        }
+    }
+}
