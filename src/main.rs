@@ -465,7 +465,8 @@ async fn run(
 
 /// Prints an error for each set of scenarios that would share one snapshot file.
 fn snapshot_names_clash(loaded: &LoadedSuite) -> bool {
-    let clashes = snapshot::name_collisions(loaded.scenarios.iter().map(|s| s.source.path.as_path()));
+    let clashes =
+        snapshot::name_collisions(loaded.scenarios.iter().map(|s| s.source.path.as_path()));
     for clash in &clashes {
         eprintln!("error: {clash}");
     }
@@ -503,7 +504,11 @@ fn review(dir: &std::path::Path, names: &[String], accept: bool, reject: bool) -
         return exit::OK;
     }
     if !std::io::stdin().is_terminal() {
-        println!("{} pending snapshot(s) in {}:", pending.len(), dir.display());
+        println!(
+            "{} pending snapshot(s) in {}:",
+            pending.len(),
+            dir.display()
+        );
         for p in &pending {
             println!("  {}", p.new_file.display());
         }

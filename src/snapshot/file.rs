@@ -339,7 +339,11 @@ mod tests {
             assert_eq!(render(&file.header, &value), text, "{}", path.display());
             seen += 1;
         }
-        assert!(seen >= 20, "only {seen} snapshots found in {}", dir.display());
+        assert!(
+            seen >= 20,
+            "only {seen} snapshots found in {}",
+            dir.display()
+        );
     }
 
     #[test]
@@ -406,7 +410,9 @@ quoted:
         let header = Header {
             source: Some(SOURCE.into()),
             description: Some("Sign in, then out".into()),
-            info: Some(json!({"validated_against": "aws", "region": "eu-west-1", "date": "2026-11-20"})),
+            info: Some(
+                json!({"validated_against": "aws", "region": "eu-west-1", "date": "2026-11-20"}),
+            ),
             input_file: Some("scenarios/a/b.yaml".into()),
         };
         let text = render(&header, &json!({"scenario": "x", "steps": []}));
@@ -416,7 +422,10 @@ quoted:
         );
         let parsed = SnapFile::parse(&text).unwrap();
         assert_eq!(parsed.header, header);
-        let other = text.replace("Sign in, then out", "renamed").replace('\n', "\r\n") + "\n\n";
+        let other = text
+            .replace("Sign in, then out", "renamed")
+            .replace('\n', "\r\n")
+            + "\n\n";
         assert!(same_body(&text, &other));
         assert!(!same_body(&text, &text.replace("steps: []", "steps: [1]")));
         assert!(!same_body(&text, "steps: []\n"));

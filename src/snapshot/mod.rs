@@ -499,9 +499,15 @@ mod tests {
         let changed = serde_json::json!({"scenario": "d", "steps": [{"step": "one", "n": 2}]});
         let differs = check(&entry, &changed, check_mode).unwrap_err();
         assert!(differs.message.ends_with("b.snap differs"), "{differs:?}");
-        assert_eq!(differs.details, ["line 7 was:   - n: 1", "line 7 now:   - n: 2"]);
+        assert_eq!(
+            differs.details,
+            ["line 7 was:   - n: 1", "line 7 now:   - n: 2"]
+        );
         let hint = differs.hint.as_deref().unwrap();
-        assert!(is_ci() || hint.contains("cognito-scenarios review"), "{hint}");
+        assert!(
+            is_ci() || hint.contains("cognito-scenarios review"),
+            "{hint}"
+        );
         assert_eq!(std::fs::read_to_string(&entry.file).unwrap(), written);
         std::fs::remove_dir_all(&dir).unwrap();
     }

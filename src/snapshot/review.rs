@@ -45,9 +45,7 @@ impl Pending {
         let path = Path::new(selector);
         let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if file_name.ends_with(".snap") || file_name.ends_with(".snap.new") {
-            let stem = file_name
-                .trim_end_matches(".new")
-                .trim_end_matches(".snap");
+            let stem = file_name.trim_end_matches(".new").trim_end_matches(".snap");
             return stem == self.name;
         }
         if file_name.ends_with(".yaml") || file_name.ends_with(".yml") {
@@ -287,7 +285,10 @@ mod tests {
         assert_eq!(pick(&["c.snap.new"]).unwrap(), ["c"]);
         assert_eq!(pick(&["scenarios/a/b.yaml"]).unwrap(), ["a__b", "a__b@aws"]);
         let err = pick(&["c", "zzz", "scenarios/x.yaml"]).unwrap_err();
-        assert!(err.contains("`zzz`") && err.contains("`scenarios/x.yaml`"), "{err}");
+        assert!(
+            err.contains("`zzz`") && err.contains("`scenarios/x.yaml`"),
+            "{err}"
+        );
         assert!(!err.contains("`c`"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
