@@ -129,10 +129,13 @@ fn without_assertion_line(text: &str) -> String {
     out
 }
 
-/// Every `.snap.new` in `dir`, sorted by name.
+/// Every `.snap.new` in `dir`, sorted by name (none when `dir` does not exist yet).
 pub fn pending(dir: &Path) -> Result<Vec<Pending>, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
+    };
     let mut found = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
@@ -271,6 +274,7 @@ mod tests {
             ("c.snap", OLD),
             ("notes.txt", ""),
         ]);
+        assert!(pending(&dir.join("missing")).unwrap().is_empty());
         let all = pending(&dir).unwrap();
         let names: Vec<&str> = all.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["a__b", "a__b@aws", "c"]);
