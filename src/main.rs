@@ -477,7 +477,7 @@ fn snapshot_names_clash(loaded: &LoadedSuite) -> bool {
 /// terminal, lists them otherwise.
 fn review(dir: &std::path::Path, names: &[String], accept: bool, reject: bool) -> i32 {
     use std::io::IsTerminal as _;
-    let pending = match snapshot::review::pending(dir).and_then(|p| review::select(p, names)) {
+    let pending = match review::pending(dir).and_then(|p| review::select(p, names)) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");

@@ -4,9 +4,8 @@
 //! (`source`, `description`, `info`, `input_file`), then the value as YAML.
 //! The YAML writer follows insta's emitter (its quoting rules, two-space
 //! indentation, `- ` items inline, `~` for null) with the value's maps sorted
-//! by key, so the files insta wrote stay unchanged and insta's tools can still
-//! read ours. Nothing here reads the environment: no `INSTA_*` variable can
-//! change a file or a verdict.
+//! by key, so the files insta wrote stay byte-identical. Nothing here reads
+//! the environment: no `INSTA_*` variable can change a file or a verdict.
 
 use std::fmt::Write as _;
 
