@@ -17,7 +17,7 @@
 //! - [`clock`]: real and virtual time
 //! - [`stub`]: the in-process honest Cognito
 //! - [`normalize`]: placeholders for dynamic values and secret scrubbing
-//! - [`snapshot`]: insta snapshots of normalised runs
+//! - [`snapshot`]: snapshots of normalised runs (insta's `.snap` format) and their review
 //! - [`report`]: console output and exit codes
 //! - [`guard`]: the existing-pool guard (runs change only pools they created)
 //! - [`cleanup`]: finding and deleting pools that runs left behind

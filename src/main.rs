@@ -14,7 +14,7 @@ use cognito_scenarios::engine::Outcome;
 use cognito_scenarios::junit;
 use cognito_scenarios::parity::{self, ParityOptions, ParityTarget};
 use cognito_scenarios::report::{self, Summary, exit};
-use cognito_scenarios::snapshot::{ReferenceSource, SnapshotMode};
+use cognito_scenarios::snapshot::{self, ReferenceSource, SnapshotMode, review};
 use cognito_scenarios::stub::{Stub, StubOptions};
 use cognito_scenarios::suite::{self, LoadedSuite, RunOptions};
 use cognito_scenarios::target::{Target, TargetSpec};
@@ -181,6 +181,22 @@ enum Command {
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
     },
+    /// Accept or reject the new snapshots (`.snap.new`) that mismatching runs wrote:
+    /// one by one with their diff on a terminal, or all at once with --accept / --reject.
+    Review {
+        /// Snapshot names (mfa__totp-required), .snap / .snap.new files or
+        /// scenario files (default: every pending snapshot).
+        names: Vec<String>,
+        /// Accept them without asking: each .snap.new becomes the .snap.
+        #[arg(long, conflicts_with = "reject")]
+        accept: bool,
+        /// Reject them without asking: each .snap.new is deleted.
+        #[arg(long)]
+        reject: bool,
+        /// Where snapshots live.
+        #[arg(long, default_value = "snapshots")]
+        snapshot_dir: PathBuf,
+    },
     /// Serve the stub for any client (an app, boto3, the AWS CLI) until Ctrl-C.
     Stub {
         /// Port on 127.0.0.1 (default: a free one).
@@ -208,27 +224,6 @@ fn main() -> ExitCode {
         Color::Always => console::set_colors_enabled(true),
         Color::Never => console::set_colors_enabled(false),
         Color::Auto => {}
-    }
-    if let Command::Run {
-        update_snapshots,
-        snapshots,
-        target,
-        ..
-    } = &cli.command
-        && (*update_snapshots || matches!(snapshots, Some(Snapshots::Update)))
-    {
-        // AWS-validated snapshots are rewritten even when unchanged, so their date is the last validation.
-        let update = if target == "aws" { "force" } else { "always" };
-        // insta reads this once; set it before any thread exists.
-        // SAFETY: single-threaded here: the async runtime is not built yet.
-        unsafe { std::env::set_var("INSTA_UPDATE", update) };
-    }
-    if std::env::var_os("INSTA_WORKSPACE_ROOT").is_none()
-        && let Ok(cwd) = std::env::current_dir()
-    {
-        // Without it insta shells out to `cargo metadata`; users run this outside cargo.
-        // SAFETY: as above, no other thread exists yet.
-        unsafe { std::env::set_var("INSTA_WORKSPACE_ROOT", cwd) };
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -370,6 +365,12 @@ async fn dispatch(command: Command) -> i32 {
             dry_run,
         } => cleanup(target, profile, region, older_than, dry_run).await,
         Command::Validate { paths } => validate(paths),
+        Command::Review {
+            names,
+            accept,
+            reject,
+            snapshot_dir,
+        } => review(&snapshot_dir, &names, accept, reject),
         Command::Stub { port, region } => serve_stub(port, region).await,
     }
 }
@@ -400,6 +401,9 @@ async fn run(
                 .unwrap_or_default()
         );
         return exit::USAGE;
+    }
+    if options.snapshots != SnapshotMode::Off && snapshot_names_clash(&loaded) {
+        return exit::INVALID_SCENARIO;
     }
     // Signal handlers first, so Ctrl-C while the emulator starts or the
     // scenarios run stops the emulator instead of killing the runner.
@@ -455,6 +459,75 @@ async fn run(
             let _ = writeln!(std::io::stderr(), "\ninterrupted: stopping {spec}");
             cognito_scenarios::emulator::stop_all();
             code
+        }
+    }
+}
+
+/// Prints an error for each set of scenarios that would share one snapshot file.
+fn snapshot_names_clash(loaded: &LoadedSuite) -> bool {
+    let clashes =
+        snapshot::name_collisions(loaded.scenarios.iter().map(|s| s.source.path.as_path()));
+    for clash in &clashes {
+        eprintln!("error: {clash}");
+    }
+    !clashes.is_empty()
+}
+
+/// `review`: accept or reject pending snapshots; asks for each when stdin is a
+/// terminal, lists them otherwise.
+fn review(dir: &std::path::Path, names: &[String], accept: bool, reject: bool) -> i32 {
+    use std::io::IsTerminal as _;
+    let pending = match review::pending(dir).and_then(|p| review::select(p, names)) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    if pending.is_empty() {
+        println!("no pending snapshots in {}", dir.display());
+        return exit::OK;
+    }
+    if accept || reject {
+        let (verb, act): (&str, fn(&review::Pending) -> std::io::Result<()>) = if accept {
+            ("accepted", review::Pending::accept)
+        } else {
+            ("rejected", review::Pending::reject)
+        };
+        for p in &pending {
+            if let Err(e) = act(p) {
+                eprintln!("error: {}: {e}", p.new_file.display());
+                return exit::USAGE;
+            }
+            println!("{verb} {}", p.snapshot.display());
+        }
+        return exit::OK;
+    }
+    if !std::io::stdin().is_terminal() {
+        println!(
+            "{} pending snapshot(s) in {}:",
+            pending.len(),
+            dir.display()
+        );
+        for p in &pending {
+            println!("  {}", p.new_file.display());
+        }
+        println!(
+            "accept with `cognito-scenarios review --accept [NAME...]`, reject with `--reject`, \
+             or run `cognito-scenarios review` on a terminal to see each diff"
+        );
+        return exit::OK;
+    }
+    let color = console::colors_enabled();
+    let mut stdin = std::io::stdin().lock();
+    match review::interactive(&pending, &mut stdin, &mut std::io::stdout(), color) {
+        Ok(tally) => {
+            println!("{}", tally.line());
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::USAGE
         }
     }
 }
@@ -562,6 +635,9 @@ async fn parity(args: ParityArgs) -> i32 {
     if loaded.scenarios.is_empty() && loaded.invalid.is_empty() {
         eprintln!("error: no scenarios found");
         return exit::USAGE;
+    }
+    if snapshot_names_clash(&loaded) {
+        return exit::INVALID_SCENARIO;
     }
     let invalid = plain_diagnostics(&loaded)
         .into_iter()

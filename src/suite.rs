@@ -141,35 +141,34 @@ pub async fn run_one(scenario: &Scenario, target: &Target, options: &RunOptions)
             }
             _ => None,
         };
-        let (dir, file, name) = (
-            options.snapshot_dir.clone(),
-            scenario.source.path.clone(),
-            scenario.name.clone(),
-        );
+        let dir = options.snapshot_dir.clone();
+        let (file, name) = (scenario.source.path.clone(), scenario.name.clone());
         let transcript = run.transcript.clone();
         let checked = tokio::task::spawn_blocking(move || {
             let snap = snapshot::snapshot_name(&file);
             let suffix = snapshot::suffix_for(&dir, &snap, target_name, mode);
-            snapshot::check_with_info(
-                &dir,
-                &snap,
-                suffix.as_deref(),
-                &file,
-                &name,
-                &transcript,
-                mode,
-                validation.as_ref(),
-            )
+            let entry =
+                snapshot::Entry::new(&dir, &file, suffix.as_deref(), &name, validation.as_ref());
+            snapshot::check(&entry, &transcript, mode)
         })
         .await
-        .unwrap_or_else(|e| Err(format!("snapshot check failed: {e}")));
-        if let Err(message) = checked {
-            run.outcome = Outcome::Failed(Box::new(Failure::new(
+        .unwrap_or_else(|e| {
+            Err(snapshot::Mismatch {
+                message: format!("snapshot check failed: {e}"),
+                details: Vec::new(),
+                hint: None,
+            })
+        });
+        if let Err(mismatch) = checked {
+            let mut failure = Failure::new(
                 FailureKind::Mismatch,
                 "snapshot",
                 scenario.source.path.display().to_string(),
-                message,
-            )));
+                mismatch.message,
+            );
+            failure.details = mismatch.details;
+            failure.hint = mismatch.hint;
+            run.outcome = Outcome::Failed(Box::new(failure));
         }
     }
     run

@@ -133,3 +133,200 @@ fn usage_errors_exit_1() {
     assert_eq!(cli(&["run", "no/such/folder"]).status.code(), Some(1));
     assert_eq!(cli(&["--help"]).status.code(), Some(0));
 }
+
+/// A bundled scenario with no `use:`, and its committed snapshot.
+const SNAP_SCENARIO: &str = "scenarios/negative/auth-flow-disabled.yaml";
+const SNAP_FILE: &str = "snapshots/negative__auth-flow-disabled.snap";
+
+/// A folder holding only YAML and snapshots, as a QA team's repository does:
+/// `files` are (path in the folder, file of this crate to copy there).
+fn yaml_only_repo(what: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir = support::temp_dir(what);
+    for (to, from) in files {
+        let to = dir.join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(support::root().join(from), &to).unwrap();
+    }
+    std::fs::create_dir_all(dir.join("snapshots")).unwrap();
+    assert!(!dir.join("Cargo.toml").exists());
+    dir
+}
+
+fn snapshot_files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("snapshots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_users_insta_variables_neither_pass_nor_rewrite_a_broken_snapshot() {
+    let dir = yaml_only_repo(
+        "insta-env",
+        &[(SNAP_SCENARIO, SNAP_SCENARIO), (SNAP_FILE, SNAP_FILE)],
+    );
+    let snap = dir.join(SNAP_FILE);
+    let committed = std::fs::read_to_string(&snap).unwrap();
+    let broken = committed.replace("flow not enabled", "flow NOT enabled");
+    assert_ne!(broken, committed);
+    std::fs::write(&snap, &broken).unwrap();
+
+    let out = support::cli_in(&dir, &["run"], &[("INSTA_FORCE_PASS", "1")]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("snapshots/negative__auth-flow-disabled.snap differs"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("was:       message: USER_PASSWORD_AUTH flow NOT enabled"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("`cognito-scenarios review`"), "{stdout}");
+    assert!(!stdout.contains("cargo insta") && !stderr.contains("cargo insta"));
+
+    let every_insta_variable = [
+        ("INSTA_UPDATE", "always"),
+        ("INSTA_FORCE_UPDATE", "1"),
+        ("INSTA_FORCE_PASS", "1"),
+        ("INSTA_OUTPUT", "none"),
+        ("INSTA_REQUIRE_FULL_MATCH", "0"),
+        ("INSTA_GLOB_FILTER", "nothing"),
+        ("INSTA_SNAPSHOT_PATH", "elsewhere"),
+        ("INSTA_WORKSPACE_ROOT", "/nonexistent"),
+        ("INSTA_YAML_BLOCK_STYLE", "1"),
+    ];
+    let out = support::cli_in(&dir, &["run"], &every_insta_variable);
+    assert_eq!(out.status.code(), Some(4), "{:?}", text(&out));
+    assert_eq!(std::fs::read_to_string(&snap).unwrap(), broken);
+
+    // Only the runner's own flag rewrites it, byte for byte as committed.
+    let out = support::cli_in(&dir, &["run", "--update-snapshots"], &every_insta_variable);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    assert_eq!(std::fs::read_to_string(&snap).unwrap(), committed);
+    assert_eq!(snapshot_files(&dir), ["negative__auth-flow-disabled.snap"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn same_named_scenarios_in_different_folders_get_their_own_snapshots() {
+    let dir = yaml_only_repo(
+        "names",
+        &[
+            ("qa/login/basic.yaml", SNAP_SCENARIO),
+            ("qa/signup/basic.yaml", SNAP_SCENARIO),
+        ],
+    );
+    let out = support::cli_in(&dir, &["run", "qa", "--update-snapshots"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    assert_eq!(
+        snapshot_files(&dir),
+        ["qa__login__basic.snap", "qa__signup__basic.snap"]
+    );
+    // Running one folder or one file compares with the same snapshots.
+    for args in [
+        &["run", "qa"][..],
+        &["run", "qa/login"],
+        &["run", "qa/signup/basic.yaml"],
+    ] {
+        let out = support::cli_in(&dir, args, &[]);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {:?}", text(&out));
+    }
+    assert_eq!(snapshot_files(&dir).len(), 2);
+
+    // Two files that would share a snapshot: refused before anything runs.
+    for (to, from) in [
+        ("qa/a/b__c.yaml", SNAP_SCENARIO),
+        ("qa/a__b/c.yaml", SNAP_SCENARIO),
+    ] {
+        std::fs::create_dir_all(dir.join(to).parent().unwrap()).unwrap();
+        std::fs::copy(support::root().join(from), dir.join(to)).unwrap();
+    }
+    let out = support::cli_in(&dir, &["run", "qa"], &[]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(
+            "qa/a/b__c.yaml and qa/a__b/c.yaml would share the snapshot `qa__a__b__c.snap`"
+        ),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("running"), "{stdout}");
+    assert_eq!(snapshot_files(&dir).len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn review_accepts_and_rejects_in_a_folder_without_cargo() {
+    let dir = yaml_only_repo("review", &[(SNAP_SCENARIO, SNAP_SCENARIO)]);
+    let snap = dir.join(SNAP_FILE);
+    let pending = dir.join(format!("{SNAP_FILE}.new"));
+
+    // Under CI a mismatch fails the same but leaves no file behind.
+    let out = support::cli_in(&dir, &["run"], &[("CI", "true")]);
+    assert_eq!(out.status.code(), Some(4), "{:?}", text(&out));
+    assert!(snapshot_files(&dir).is_empty());
+
+    let out = support::cli_in(&dir, &["run"], &[]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{stdout}");
+    assert!(
+        stdout.contains("no snapshot snapshots/negative__auth-flow-disabled.snap yet"),
+        "{stdout}"
+    );
+    assert!(pending.exists() && !snap.exists());
+
+    // Not a terminal: a listing.
+    let out = support::cli_in(&dir, &["review"], &[]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("1 pending snapshot(s) in snapshots:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("snapshots/negative__auth-flow-disabled.snap.new"),
+        "{stdout}"
+    );
+    assert!(pending.exists());
+
+    let out = support::cli_in(&dir, &["review", "--accept", "no-such-snapshot"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    assert!(
+        text(&out)
+            .1
+            .contains("no pending snapshot for `no-such-snapshot`")
+    );
+
+    let out = support::cli_in(&dir, &["review", "--accept", SNAP_SCENARIO], &[]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    assert!(!pending.exists());
+    // The accepted snapshot is the committed one, and the next run passes.
+    assert_eq!(
+        std::fs::read_to_string(&snap).unwrap(),
+        std::fs::read_to_string(support::root().join(SNAP_FILE)).unwrap()
+    );
+    let out = support::cli_in(&dir, &["run"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+
+    // Rejecting deletes the new snapshot and keeps the old one.
+    let accepted = std::fs::read_to_string(&snap).unwrap();
+    let broken = accepted.replace("flow not enabled", "flow NOT enabled");
+    std::fs::write(&snap, &broken).unwrap();
+    let out = support::cli_in(&dir, &["run"], &[]);
+    assert_eq!(out.status.code(), Some(4), "{:?}", text(&out));
+    assert!(pending.exists());
+    let out = support::cli_in(&dir, &["review", "--reject"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    assert!(!pending.exists());
+    assert_eq!(std::fs::read_to_string(&snap).unwrap(), broken);
+    let out = support::cli_in(&dir, &["review"], &[]);
+    assert!(
+        text(&out).0.contains("no pending snapshots"),
+        "{:?}",
+        text(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -14,7 +14,7 @@ use cognito_scenarios::engine::{Outcome, RunSettings, run_scenario};
 use cognito_scenarios::junit;
 use cognito_scenarios::parity::{self, ParityOptions, ParityTarget};
 use cognito_scenarios::report;
-use cognito_scenarios::snapshot::ReferenceSource;
+use cognito_scenarios::snapshot::{self, ReferenceSource};
 use cognito_scenarios::suite;
 use cognito_scenarios::target::{Target, TargetSpec};
 use serde_json::Value;
@@ -122,7 +122,7 @@ fn no_secret_reaches_snapshots_or_reports() {
                 made_up_seen += usize::from(exchange.get("hidden").is_some());
             }
             secrets_seen += secrets.len();
-            let snapshot = serde_yaml_like(&run.transcript);
+            let snapshot = snapshot::file::render_body(&run.transcript);
             let shown = format!("{snapshot}\n{}", report::scenario_result(&run));
             let leaked = leaks(&secrets, &shown);
             assert!(
@@ -206,10 +206,4 @@ fn escape_markup(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
-}
-
-/// The snapshot as insta would write it is YAML of the same values; searching
-/// the JSON text finds the same strings.
-fn serde_yaml_like(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap()
 }

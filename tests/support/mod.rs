@@ -129,3 +129,28 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Runs `cognito-scenarios` in `dir` without colour, with `env` set and
+/// neither `CI` nor any `INSTA_*` variable inherited from the caller.
+pub fn cli_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cognito-scenarios"));
+    command.args(args).arg("--color=never").current_dir(dir);
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key == "CI" || key == "TF_BUILD" || key.starts_with("INSTA_") {
+            command.env_remove(&*key);
+        }
+    }
+    command
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run cognito-scenarios")
+}
+
+/// A fresh folder under the system's temporary folder (no Cargo.toml in it).
+pub fn temp_dir(what: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cs-{what}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("create a temporary folder");
+    dir
+}
