@@ -351,3 +351,86 @@ pub fn default_snapshot_mode(spec: &TargetSpec) -> SnapshotMode {
         _ => SnapshotMode::Off,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Five scenarios that wait at once on one slot: possible only because a
+    /// waiting scenario gives its slot back (the barrier opens when all five
+    /// wait; holding the slot, the first would wait alone forever).
+    #[tokio::test]
+    async fn waiting_scenarios_do_not_hold_their_slot() {
+        let slots = JobSlots::new(1);
+        let barrier = Arc::new(tokio::sync::Barrier::new(5));
+        let mut set = JoinSet::new();
+        for _ in 0..5 {
+            let (slots, barrier) = (slots.clone(), barrier.clone());
+            set.spawn(async move {
+                let slot = slots.acquire().await;
+                slot.released_while(barrier.wait()).await;
+                // Working again: the slot is held.
+                assert_eq!(slots.permits.available_permits(), 0);
+            });
+        }
+        let all = async { while set.join_next().await.transpose().unwrap().is_some() {} };
+        // Only a guard against a hang when slots are held while waiting.
+        tokio::time::timeout(Duration::from_secs(60), all)
+            .await
+            .expect("the waiting scenarios never all waited at once: each held its slot");
+        assert_eq!(slots.most_waiting(), 5);
+        assert_eq!(slots.permits.available_permits(), 1);
+    }
+
+    /// Through the engine: with one job, a scenario that does not wait
+    /// finishes while the first one (started first) waits on a real clock.
+    #[tokio::test]
+    async fn a_real_wait_lets_the_next_scenario_run() {
+        let loaded = load(&[PathBuf::from("tests/fixtures/waits")], None).unwrap();
+        let loaded = LoadedSuite {
+            scenarios: loaded
+                .scenarios
+                .into_iter()
+                .filter(|s| !s.needs_virtual_clock)
+                .collect(),
+            ..loaded
+        };
+        assert_eq!(loaded.scenarios.len(), 2);
+        assert_eq!(loaded.scenarios[0].name, "Waits two seconds of real time");
+        let target = Arc::new(
+            Target::open(TargetSpec::Stub { real_clock: true })
+                .await
+                .unwrap(),
+        );
+        let options = RunOptions {
+            jobs: 1,
+            snapshots: SnapshotMode::Off,
+            snapshot_dir: PathBuf::from("snapshots"),
+            run_id: new_run_id(),
+            deviations: Arc::default(),
+            allow_existing_pool: false,
+        };
+        let mut finished = Vec::new();
+        let runs = run(loaded.scenarios, target, &options, |r| {
+            finished.push(r.name.clone())
+        })
+        .await;
+        assert!(
+            runs.iter().all(|r| matches!(r.outcome, Outcome::Passed)),
+            "{runs:?}"
+        );
+        assert_eq!(
+            finished,
+            ["Does not wait", "Waits two seconds of real time"]
+        );
+    }
+
+    #[test]
+    fn the_filter_sees_the_path_below_the_suite_root() {
+        let roots = [PathBuf::from("scenarios")];
+        let file = FsPath::new("scenarios/mfa/totp-required.yaml");
+        assert_eq!(filter_path(&roots, file), "mfa/totp-required");
+        let given = [PathBuf::from("scenarios/mfa/totp-required.yaml")];
+        assert_eq!(filter_path(&given, file), "totp-required");
+    }
+}
