@@ -380,7 +380,11 @@ async fn dispatch(command: Command) -> i32 {
             region,
             older_than,
             dry_run,
-        } => cleanup(target, profile, region, older_than, dry_run).await,
+        } => {
+            // `--target moto|cognito-local` starts an emulator: interrupts stop it.
+            let what = target.clone();
+            interruptible(&what, cleanup(target, profile, region, older_than, dry_run)).await
+        }
         Command::Validate { paths } => validate(paths),
         Command::Stub { port, region } => serve_stub(port, region).await,
     }

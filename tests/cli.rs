@@ -311,3 +311,16 @@ fn a_virtual_clock_scenario_is_skipped_on_real_time() {
     let (stdout, _) = text(&out);
     assert!(stdout.contains("0 passed, 0 failed, 1 skipped"), "{stdout}");
 }
+
+#[test]
+fn an_unknown_clock_is_pinpointed() {
+    let out = cli(&["validate", "tests/fixtures/cli-clock"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("unknown clock `sometimes`"), "{stderr}");
+    assert!(
+        stderr.contains("--> tests/fixtures/cli-clock/bad-clock.yaml:2:8"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("write `clock: virtual`"), "{stderr}");
+}
