@@ -70,12 +70,16 @@ impl Clock {
     /// Waits until `target_secs` (Unix seconds): advances a virtual clock
     /// instantly, or sleeps (asynchronously, never blocking a thread) on a real one.
     pub async fn wait_until_secs(&self, target_secs: u64) {
-        let target = target_secs.saturating_mul(1000);
-        let now = self.now_millis();
-        if target <= now {
-            return;
-        }
-        self.wait(Duration::from_millis(target - now)).await;
+        self.wait(self.until_secs(target_secs)).await;
+    }
+
+    /// How long until `target_secs` (Unix seconds); zero when it has passed.
+    pub fn until_secs(&self, target_secs: u64) -> Duration {
+        Duration::from_millis(
+            target_secs
+                .saturating_mul(1000)
+                .saturating_sub(self.now_millis()),
+        )
     }
 
     /// Waits for `d`: instantly on a virtual clock, by sleeping on a real one.

@@ -273,6 +273,22 @@ impl Emulator {
         self.child.lock().unwrap_or_else(|e| e.into_inner()).id()
     }
 
+    /// The line printed on stderr when a command starts it: `started <name>
+    /// on http://127.0.0.1:<port> (pid <pid>[, state in <folder>]); …`.
+    pub fn announcement(&self) -> String {
+        let state = self
+            .dir
+            .as_ref()
+            .map(|d| format!(", state in {}", d.display()))
+            .unwrap_or_default();
+        format!(
+            "started {} on {} (pid {}{state}); it stops when the run ends",
+            self.kind,
+            self.endpoint(),
+            self.pid()
+        )
+    }
+
     /// Where `code(username)` finds confirmation codes on this emulator.
     pub fn code_source(&self) -> Arc<dyn CodeSource> {
         match self.kind {

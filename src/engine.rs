@@ -40,6 +40,10 @@ pub struct RunSettings {
     /// Refuse writes to pools this run did not create (see [`crate::guard`]);
     /// on for AWS and endpoints unless `--allow-existing-pool`, off for the stub.
     pub guard_existing_pools: bool,
+    /// The `cognito-scenarios cleanup` arguments that delete this target's
+    /// leftover pools (`--target endpoint=http://… `); `None` where pools
+    /// cannot outlive the run (the stub, managed emulators).
+    pub cleanup_args: Option<String>,
 }
 
 /// Prefix of every pool the runner creates, so leftovers can be found.
@@ -165,6 +169,13 @@ pub async fn run_scenario(
         run.outcome = Outcome::Skipped(reason);
         return run;
     }
+    if scenario.needs_virtual_clock && !conn.clock.is_virtual() {
+        run.outcome = Outcome::Skipped(format!(
+            "`clock: virtual`: needs the stub's virtual clock, {} runs on real time",
+            settings.target
+        ));
+        return run;
+    }
     let mut runner = Runner::new(scenario, conn, settings);
     let mut result = runner.setup().await;
     if result.is_ok() {
@@ -183,8 +194,11 @@ pub async fn run_scenario(
         }
     });
     run.outcome = match (result, teardown) {
+        // The step's failure is the outcome; what teardown left behind, and
+        // how to delete it, must not be lost with it.
         (Err(outcome), Err(t)) => {
-            run.warnings.push(t.message);
+            let hint = t.hint.map(|h| format!("; {h}")).unwrap_or_default();
+            run.warnings.push(format!("{}{hint}", t.message));
             outcome
         }
         (Err(outcome), Ok(())) => outcome,
@@ -264,7 +278,10 @@ impl<'a> Runner<'a> {
         loop {
             match self.templates.render(node, &self.vars) {
                 Err((_, RenderError::TotpWait(until))) => {
-                    self.conn.clock.wait_until_secs(until).await
+                    let what = format!("{}: the next TOTP window", self.scenario.name);
+                    self.conn
+                        .wait(self.conn.clock.until_secs(until), &what)
+                        .await
                 }
                 other => return other,
             }
@@ -524,11 +541,19 @@ impl<'a> Runner<'a> {
                 let mut f = self
                     .fixture_failure(span, format!("teardown DeleteUserPool failed: {message}"));
                 f.step = "teardown".into();
-                f.hint = Some(format!(
-                    "pool {pool_id} may be left behind: `cognito-scenarios cleanup` deletes pools \
-                     named {POOL_PREFIX}* tagged {RUN_TAG} (this run: {})",
-                    self.settings.run_id
-                ));
+                let run_id = &self.settings.run_id;
+                // Pool and run ids are not secrets: the hint is not scrubbed.
+                f.hint = Some(match &self.settings.cleanup_args {
+                    Some(args) => format!(
+                        "pool {pool_id} (run {run_id}) may be left behind; delete it with \
+                         `cognito-scenarios cleanup {args}` (it deletes pools named \
+                         {POOL_PREFIX}* tagged {RUN_TAG})"
+                    ),
+                    None => format!(
+                        "pool {pool_id} (run {run_id}) goes away with the {} when the run ends",
+                        self.settings.target
+                    ),
+                });
                 first_failure = Some(f);
             }
         }
@@ -558,7 +583,8 @@ impl<'a> Runner<'a> {
                         ))
                     }
                     Action::Wait(d) => {
-                        self.conn.clock.wait(*d).await;
+                        let what = format!("{}: {}", self.scenario.name, step.title());
+                        self.conn.wait(*d, &what).await;
                         Ok(())
                     }
                     Action::Use(u) => self.use_flow(step, u, trail).await,

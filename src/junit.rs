@@ -1,12 +1,18 @@
 //! JUnit XML, so CI systems show scenario results natively: one
-//! `<testsuite>` per target, one `<testcase>` per scenario, `<failure>` with
-//! the step and details, `<skipped>` with the reason.
+//! `<testsuite>` per target, one `<testcase>` per scenario, `<failure>` (a
+//! mismatch, an unsupported step, an invalid file) or `<error>` (the target
+//! could not be reached, a fixture or teardown failed) with the step and
+//! details, `<skipped>` with the reason. The XML itself is quick-junit's.
 //!
 //! Everything written comes from normalised, scrubbed run data.
 
 use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
 
-use crate::engine::{Outcome, ScenarioRun};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::engine::{FailureKind, Outcome, ScenarioRun};
 
 /// One test suite (a target).
 #[derive(Debug, Clone)]
@@ -30,8 +36,49 @@ pub struct Case {
 #[derive(Debug, Clone)]
 pub enum CaseResult {
     Passed,
-    Failed { message: String, details: String },
+    /// Did not pass: `kind` decides `<failure>` or `<error>` and the `type`.
+    Failed {
+        message: String,
+        details: String,
+        kind: Problem,
+    },
     Skipped(String),
+}
+
+/// Why a test case did not pass (its `type` attribute).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// An answer or snapshot differed: `<failure type="mismatch">`.
+    Mismatch,
+    /// The target lacks what a step needs: `<failure type="unsupported">`.
+    Unsupported,
+    /// The scenario is wrong (a file that does not load, a bad template): `<failure type="scenario">`.
+    Scenario,
+    /// The target could not be reached, or a fixture or teardown failed: `<error type="target">`.
+    Error,
+}
+
+impl Problem {
+    /// The `type` attribute.
+    pub fn name(self) -> &'static str {
+        match self {
+            Problem::Mismatch => "mismatch",
+            Problem::Unsupported => "unsupported",
+            Problem::Scenario => "scenario",
+            Problem::Error => "target",
+        }
+    }
+}
+
+impl From<FailureKind> for Problem {
+    fn from(kind: FailureKind) -> Problem {
+        match kind {
+            FailureKind::Mismatch => Problem::Mismatch,
+            FailureKind::Unsupported => Problem::Unsupported,
+            FailureKind::Scenario => Problem::Scenario,
+            FailureKind::Target => Problem::Error,
+        }
+    }
 }
 
 /// The suite of one `run`: a case per scenario and a failed case per file that did not load.
@@ -69,6 +116,7 @@ pub fn suite_of_runs(target: &str, runs: &[ScenarioRun], invalid: &[(String, Str
                     CaseResult::Failed {
                         message: format!("step `{}`: {}", f.step, f.message),
                         details,
+                        kind: f.kind.into(),
                     }
                 }
             };
@@ -96,6 +144,7 @@ pub fn suite_of_runs(target: &str, runs: &[ScenarioRun], invalid: &[(String, Str
             result: CaseResult::Failed {
                 message: "the scenario file is invalid".into(),
                 details: text.clone(),
+                kind: Problem::Scenario,
             },
             system_out: None,
         });
@@ -106,109 +155,60 @@ pub fn suite_of_runs(target: &str, runs: &[ScenarioRun], invalid: &[(String, Str
     }
 }
 
-/// The XML document for `suites`.
+/// The XML document for `suites` (written by quick-junit, which escapes text
+/// and drops what XML cannot hold).
 pub fn render(suites: &[Suite]) -> String {
-    let count = |f: fn(&CaseResult) -> bool| -> usize {
-        suites
-            .iter()
-            .flat_map(|s| &s.cases)
-            .filter(|c| f(&c.result))
-            .count()
-    };
-    let total: usize = suites.iter().map(|s| s.cases.len()).sum();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"cognito-scenarios\" tests=\"{total}\" failures=\"{}\" errors=\"0\" skipped=\"{}\">",
-        count(|r| matches!(r, CaseResult::Failed { .. })),
-        count(|r| matches!(r, CaseResult::Skipped(_))),
-    );
+    let mut report = Report::new("cognito-scenarios");
     for suite in suites {
-        let failures = suite
-            .cases
-            .iter()
-            .filter(|c| matches!(c.result, CaseResult::Failed { .. }))
-            .count();
-        let skipped = suite
-            .cases
-            .iter()
-            .filter(|c| matches!(c.result, CaseResult::Skipped(_)))
-            .count();
-        // (An empty f64 sum is -0.0.)
-        let time = suite
-            .cases
-            .iter()
-            .filter_map(|c| c.time)
-            .fold(0.0_f64, |a, b| a + b);
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{time:.3}\">",
-            attr(&suite.name),
-            suite.cases.len(),
-        );
+        let mut out = TestSuite::new(suite.name.as_str());
+        let time: f64 = suite.cases.iter().filter_map(|c| c.time).sum();
+        out.set_time(Duration::from_secs_f64(time.max(0.0)));
         for case in &suite.cases {
-            let _ = write!(
-                out,
-                "    <testcase name=\"{}\" classname=\"{}\"",
-                attr(&case.name),
-                attr(&case.classname)
-            );
-            if let Some(t) = case.time {
-                let _ = write!(out, " time=\"{t:.3}\"");
-            }
-            out.push_str(">\n");
-            match &case.result {
-                CaseResult::Passed => {}
-                CaseResult::Failed { message, details } => {
-                    let _ = writeln!(
-                        out,
-                        "      <failure message=\"{}\" type=\"mismatch\">{}</failure>",
-                        attr(message),
-                        escape(details)
-                    );
+            let status = match &case.result {
+                CaseResult::Passed => TestCaseStatus::success(),
+                CaseResult::Failed {
+                    message,
+                    details,
+                    kind,
+                } => {
+                    let junit_kind = match kind {
+                        Problem::Error => NonSuccessKind::Error,
+                        _ => NonSuccessKind::Failure,
+                    };
+                    let mut status = TestCaseStatus::non_success(junit_kind);
+                    status
+                        .set_message(message.as_str())
+                        .set_type(kind.name())
+                        .set_description(details.as_str());
+                    status
                 }
                 CaseResult::Skipped(reason) => {
-                    let _ = writeln!(out, "      <skipped message=\"{}\"/>", attr(reason));
+                    let mut status = TestCaseStatus::skipped();
+                    status.set_message(reason.as_str());
+                    status
                 }
+            };
+            let mut test_case = TestCase::new(case.name.as_str(), status);
+            test_case.set_classname(case.classname.as_str());
+            if let Some(t) = case.time {
+                test_case.set_time(Duration::from_secs_f64(t.max(0.0)));
             }
             if let Some(text) = &case.system_out {
-                let _ = writeln!(out, "      <system-out>{}</system-out>", escape(text));
+                test_case.set_system_out(text.as_str());
             }
-            out.push_str("    </testcase>\n");
+            out.add_test_case(test_case);
         }
-        out.push_str("  </testsuite>\n");
+        report.add_test_suite(out);
     }
-    out.push_str("</testsuites>\n");
-    out
+    report.to_string().unwrap_or_default()
 }
 
-/// Escapes text for element content, dropping characters XML 1.0 cannot hold.
-pub fn escape(text: &str) -> String {
-    escape_xml(text, false)
-}
-
-/// Escapes an attribute value (line breaks kept as `&#10;`).
-fn attr(text: &str) -> String {
-    escape_xml(text, true)
-}
-
-fn escape_xml(text: &str, attribute: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' if attribute => out.push_str("&#10;"),
-            '\n' => out.push('\n'),
-            '\t' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
+/// Writes `suites` to `file`, creating its folder first.
+pub fn write(file: &Path, suites: &[Suite]) -> std::io::Result<()> {
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
     }
-    out
+    std::fs::write(file, render(suites))
 }
 
 #[cfg(test)]
@@ -230,17 +230,24 @@ mod tests {
     }
 
     #[test]
-    fn suites_count_and_escape() {
+    fn suites_count_escape_and_tell_failures_from_errors() {
         let mut f = Failure::new(
-            crate::engine::FailureKind::Mismatch,
+            FailureKind::Mismatch,
             "sign <in>",
             "a.yaml:3:5",
             "InitiateAuth did not answer as expected",
         );
         f.details = vec!["ChallengeName: expected \"X\" & got 'Y'\u{1b}".into()];
+        let unreachable = Failure::new(
+            FailureKind::Target,
+            "connect",
+            "b.yaml",
+            "could not reach the target: connection refused",
+        );
         let runs = [
             run("ok", Outcome::Passed),
             run("bad", Outcome::Failed(Box::new(f))),
+            run("down", Outcome::Failed(Box::new(unreachable))),
             run("skip", Outcome::Skipped("only on aws".into())),
         ];
         let xml = render(&[suite_of_runs(
@@ -248,15 +255,45 @@ mod tests {
             &runs,
             &[("broken.yaml".into(), "x <y>".into())],
         )]);
-        assert!(xml.contains("tests=\"4\" failures=\"2\" errors=\"0\" skipped=\"1\""));
         assert!(
-            xml.contains("<testcase name=\"ok\" classname=\"scenarios/ok.yaml\" time=\"1.500\">")
+            xml.contains("tests=\"5\" skipped=\"1\" failures=\"2\" errors=\"1\""),
+            "{xml}"
         );
-        assert!(xml.contains(
-            "message=\"step `sign &lt;in&gt;`: InitiateAuth did not answer as expected\""
-        ));
-        assert!(xml.contains("expected &quot;X&quot; &amp; got &apos;Y&apos;\n"));
+        assert!(
+            xml.contains("<testcase name=\"ok\" classname=\"scenarios/ok.yaml\" time=\"1.500\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("message=\"step `sign &lt;in&gt;`: InitiateAuth did not answer as expected\" type=\"mismatch\""),
+            "{xml}"
+        );
+        // A transport failure is an <error>, not a <failure type="mismatch">.
+        assert!(
+            xml.contains("<error message=\"step `connect`: could not reach the target: connection refused\" type=\"target\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("expected &quot;X&quot; &amp; got &apos;Y&apos;\n"),
+            "{xml}"
+        );
         assert!(!xml.contains('\u{1b}'));
-        assert!(xml.contains("<skipped message=\"only on aws\"/>"));
+        assert!(xml.contains("<skipped message=\"only on aws\"/>"), "{xml}");
+    }
+
+    #[test]
+    fn write_creates_the_folder() {
+        let dir = std::env::temp_dir().join(format!("junit-{}", uuid::Uuid::new_v4().simple()));
+        let file = dir.join("new/folder/junit.xml");
+        write(
+            &file,
+            &[suite_of_runs("stub", &[run("ok", Outcome::Passed)], &[])],
+        )
+        .unwrap();
+        assert!(
+            std::fs::read_to_string(&file)
+                .unwrap()
+                .contains("<testcase name=\"ok\"")
+        );
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -19,6 +19,7 @@ use cognito_scenarios::stub::{Stub, StubOptions};
 use cognito_scenarios::suite::{self, LoadedSuite, RunOptions};
 use cognito_scenarios::target::{Target, TargetSpec};
 use cognito_scenarios::wire::operations;
+use cognito_scenarios::{err, errln, out, outln};
 
 #[derive(Parser)]
 #[command(
@@ -76,8 +77,8 @@ enum Command {
         /// Only scenarios whose name or path contains this text, or that have this tag.
         #[arg(long, short)]
         filter: Option<String>,
-        /// Scenarios run at once (default: number of CPU cores).
-        #[arg(long, short)]
+        /// Scenarios run at once (default: number of CPU cores; at least 1).
+        #[arg(long, short, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// Write snapshots instead of comparing them.
         #[arg(long)]
@@ -105,9 +106,13 @@ enum Command {
         /// Without it, writes to such pools on aws and endpoint targets are refused.
         #[arg(long)]
         allow_existing_pool: bool,
-        /// Also write the results as JUnit XML to this file (for CI systems).
+        /// Also write the results as JUnit XML to this file (for CI systems;
+        /// its folder is created).
         #[arg(long)]
         junit: Option<PathBuf>,
+        /// Print only failures (and scenarios with warnings) and the summary.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Delete user pools that runs left behind: named cognito-scenarios-… AND tagged
     /// cognito-scenarios:run. Exit 0: done (or nothing to do); 3: a listing or deletion failed.
@@ -144,8 +149,8 @@ enum Command {
         /// Only scenarios whose name or path contains this text, or that have this tag.
         #[arg(long, short)]
         filter: Option<String>,
-        /// Scenarios run at once on each target (default: number of CPU cores).
-        #[arg(long, short)]
+        /// Scenarios run at once on each target (default: number of CPU cores; at least 1).
+        #[arg(long, short, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// Where the reports go.
         #[arg(long, default_value = "target/parity")]
@@ -165,6 +170,9 @@ enum Command {
         /// AWS region for an aws target.
         #[arg(long)]
         region: Option<String>,
+        /// Print only failed scenarios and the summary.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// List scenarios (or, with --operations, the cognito-idp operations a step can call).
     List {
@@ -231,7 +239,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            errln!("error: cannot start the async runtime: {e}");
             return ExitCode::from(exit::TARGET as u8);
         }
     };
@@ -255,11 +263,13 @@ async fn dispatch(command: Command) -> i32 {
             region,
             allow_existing_pool,
             junit,
+            quiet,
         } => {
+            report::set_quiet(quiet);
             let mut spec: TargetSpec = match target.parse() {
                 Ok(s) => s,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    errln!("error: {e}");
                     return exit::USAGE;
                 }
             };
@@ -319,7 +329,9 @@ async fn dispatch(command: Command) -> i32 {
             expectations,
             profile,
             region,
+            quiet,
         } => {
+            report::set_quiet(quiet);
             let reference = match reference {
                 Reference::Aws => ReferenceSource::Aws,
                 Reference::Stub => ReferenceSource::Stub,
@@ -351,7 +363,7 @@ async fn dispatch(command: Command) -> i32 {
                     } else {
                         "signed (IAM)"
                     };
-                    println!("{op:<40} {auth}");
+                    outln!("{op:<40} {auth}");
                 }
                 return exit::OK;
             }
@@ -363,7 +375,11 @@ async fn dispatch(command: Command) -> i32 {
             region,
             older_than,
             dry_run,
-        } => cleanup(target, profile, region, older_than, dry_run).await,
+        } => {
+            // `--target moto|cognito-local` starts an emulator: interrupts stop it.
+            let what = target.clone();
+            interruptible(&what, cleanup(target, profile, region, older_than, dry_run)).await
+        }
         Command::Validate { paths } => validate(paths),
         Command::Review {
             names,
@@ -372,6 +388,15 @@ async fn dispatch(command: Command) -> i32 {
             snapshot_dir,
         } => review(&snapshot_dir, &names, accept, reject),
         Command::Stub { port, region } => serve_stub(port, region).await,
+    }
+}
+
+/// `--jobs`: a whole number of at least 1 (0 would run nothing at a time).
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a whole number")),
     }
 }
 
@@ -394,7 +419,7 @@ async fn run(
         Err(code) => return code,
     };
     if loaded.scenarios.is_empty() && loaded.invalid.is_empty() {
-        eprintln!(
+        errln!(
             "error: no scenarios found{}",
             filter
                 .map(|f| format!(" matching `{f}`"))
@@ -405,58 +430,67 @@ async fn run(
     if options.snapshots != SnapshotMode::Off && snapshot_names_clash(&loaded) {
         return exit::INVALID_SCENARIO;
     }
-    // Signal handlers first, so Ctrl-C while the emulator starts or the
-    // scenarios run stops the emulator instead of killing the runner.
-    let mut interrupts = Interrupts::install();
+    let what = spec.to_string();
     let work = async {
         let target = match Target::open(spec.clone()).await {
             Ok(t) => Arc::new(t),
             Err(e) => {
-                eprintln!("error: target {spec}: {e}");
+                errln!("error: target {spec}: {e}");
                 return exit::TARGET;
             }
         };
         if let Some(emulator) = target.emulator() {
-            eprintln!(
-                "started {} on {} (pid {}); it stops when the run ends",
-                emulator.kind(),
-                emulator.endpoint(),
-                emulator.pid()
-            );
+            errln!("{}", emulator.announcement());
         }
-        println!(
-            "running {} scenario(s) on {spec} ({} at a time)",
-            loaded.scenarios.len(),
-            options.jobs
-        );
-        if let Some(file) = &options.deviations.file {
-            println!("known deviations from {}", file.display());
+        if !report::quiet() {
+            outln!(
+                "running {} scenario(s) on {spec} ({} at a time)",
+                loaded.scenarios.len(),
+                options.jobs
+            );
+            if let Some(file) = &options.deviations.file {
+                outln!("known deviations from {}", file.display());
+            }
         }
         let invalid = plain_diagnostics(&loaded);
         let runs = suite::run(loaded.scenarios, target, &options, |r| {
-            print!("{}", report::scenario_result(r))
+            let failed = matches!(r.outcome, Outcome::Failed(_)) || !r.warnings.is_empty();
+            if failed || !report::quiet() {
+                out!("{}", report::scenario_result(r))
+            }
         })
         .await;
         let summary = Summary::of(&runs, loaded.invalid.len());
-        println!(
+        outln!(
             "\n{} ({:.1}s)",
             summary.line(),
             started.elapsed().as_secs_f64()
         );
+        let code = report::exit_code(&runs, invalid.len());
         if let Some(file) = junit_file {
             let suite = junit::suite_of_runs(&spec.to_string(), &runs, &invalid);
-            if let Err(e) = std::fs::write(&file, junit::render(&[suite])) {
-                eprintln!("error: cannot write {}: {e}", file.display());
-                return exit::USAGE;
+            if let Err(e) = junit::write(&file, &[suite]) {
+                errln!("error: cannot write {}: {e}", file.display());
+                // A failed run keeps its own (more telling) exit code.
+                return if code == exit::OK { exit::USAGE } else { code };
             }
         }
-        report::exit_code(&runs, invalid.len())
+        code
     };
+    interruptible(&what, work).await
+}
+
+/// Runs `work` (which may start emulators) so that Ctrl-C (exit 130) or
+/// SIGTERM (143) stops every emulator and removes its state folder instead
+/// of killing the runner: the same for every subcommand that starts one.
+async fn interruptible(what: &str, work: impl std::future::Future<Output = i32>) -> i32 {
+    // Signal handlers first, so a signal while an emulator starts is caught too.
+    let mut interrupts = Interrupts::install();
     tokio::select! {
         code = work => code,
         code = interrupts.recv() => {
             // Not eprintln!: a closed stderr must not keep the emulator alive.
-            let _ = writeln!(std::io::stderr(), "\ninterrupted: stopping {spec}");
+            let _ = writeln!(std::io::stderr(), "\ninterrupted: stopping {what}");
             cognito_scenarios::emulator::stop_all();
             code
         }
@@ -468,7 +502,7 @@ fn snapshot_names_clash(loaded: &LoadedSuite) -> bool {
     let clashes =
         snapshot::name_collisions(loaded.scenarios.iter().map(|s| s.source.path.as_path()));
     for clash in &clashes {
-        eprintln!("error: {clash}");
+        errln!("error: {clash}");
     }
     !clashes.is_empty()
 }
@@ -480,12 +514,12 @@ fn review(dir: &std::path::Path, names: &[String], accept: bool, reject: bool) -
     let pending = match review::pending(dir).and_then(|p| review::select(p, names)) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return exit::USAGE;
         }
     };
     if pending.is_empty() {
-        println!("no pending snapshots in {}", dir.display());
+        outln!("no pending snapshots in {}", dir.display());
         return exit::OK;
     }
     if accept || reject {
@@ -496,23 +530,23 @@ fn review(dir: &std::path::Path, names: &[String], accept: bool, reject: bool) -
         };
         for p in &pending {
             if let Err(e) = act(p) {
-                eprintln!("error: {}: {e}", p.new_file.display());
+                errln!("error: {}: {e}", p.new_file.display());
                 return exit::USAGE;
             }
-            println!("{verb} {}", p.snapshot.display());
+            outln!("{verb} {}", p.snapshot.display());
         }
         return exit::OK;
     }
     if !std::io::stdin().is_terminal() {
-        println!(
+        outln!(
             "{} pending snapshot(s) in {}:",
             pending.len(),
             dir.display()
         );
         for p in &pending {
-            println!("  {}", p.new_file.display());
+            outln!("  {}", p.new_file.display());
         }
-        println!(
+        outln!(
             "accept with `cognito-scenarios review --accept [NAME...]`, reject with `--reject`, \
              or run `cognito-scenarios review` on a terminal to see each diff"
         );
@@ -522,11 +556,11 @@ fn review(dir: &std::path::Path, names: &[String], accept: bool, reject: bool) -
     let mut stdin = std::io::stdin().lock();
     match review::interactive(&pending, &mut stdin, &mut std::io::stdout(), color) {
         Ok(tally) => {
-            println!("{}", tally.line());
+            outln!("{}", tally.line());
             exit::OK
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             exit::USAGE
         }
     }
@@ -573,9 +607,7 @@ async fn parity(args: ParityArgs) -> i32 {
                 overrides.push((label.to_string(), PathBuf::from(file)))
             }
             _ => {
-                eprintln!(
-                    "error: --expectations takes LABEL=FILE, e.g. moto=expectations/moto.yaml"
-                );
+                errln!("error: --expectations takes LABEL=FILE, e.g. moto=expectations/moto.yaml");
                 return exit::USAGE;
             }
         }
@@ -585,14 +617,12 @@ async fn parity(args: ParityArgs) -> i32 {
         let (label, mut spec) = match parity::parse_target(entry) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 return exit::USAGE;
             }
         };
         if targets.iter().any(|t| t.label == label) {
-            eprintln!(
-                "error: target `{label}` is named twice in --targets (label one: NAME=TARGET)"
-            );
+            errln!("error: target `{label}` is named twice in --targets (label one: NAME=TARGET)");
             return exit::USAGE;
         }
         if let TargetSpec::Aws { profile, region } = &mut spec {
@@ -621,11 +651,11 @@ async fn parity(args: ParityArgs) -> i32 {
         .iter()
         .find(|(l, _)| !targets.iter().any(|t| t.label == *l))
     {
-        eprintln!("error: --expectations names `{label}`, which is not in --targets");
+        errln!("error: --expectations names `{label}`, which is not in --targets");
         return exit::USAGE;
     }
     if targets.is_empty() {
-        eprintln!("error: --targets is empty");
+        errln!("error: --targets is empty");
         return exit::USAGE;
     }
     let loaded = match load(&args.paths, args.filter.as_deref()) {
@@ -633,7 +663,7 @@ async fn parity(args: ParityArgs) -> i32 {
         Err(code) => return code,
     };
     if loaded.scenarios.is_empty() && loaded.invalid.is_empty() {
-        eprintln!("error: no scenarios found");
+        errln!("error: no scenarios found");
         return exit::USAGE;
     }
     if snapshot_names_clash(&loaded) {
@@ -643,14 +673,14 @@ async fn parity(args: ParityArgs) -> i32 {
         .into_iter()
         .map(|(_, text)| text)
         .collect();
-    println!(
-        "parity: {} scenario(s) on {} ({} at a time per target)",
+    let labels = targets
+        .iter()
+        .map(|t| t.label.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    outln!(
+        "parity: {} scenario(s) on {labels} ({} at a time per target)",
         loaded.scenarios.len(),
-        targets
-            .iter()
-            .map(|t| t.label.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
         args.jobs
     );
     let options = ParityOptions {
@@ -659,32 +689,42 @@ async fn parity(args: ParityArgs) -> i32 {
         jobs: args.jobs,
         run_id: suite::new_run_id(),
     };
-    let report = parity::run(loaded.scenarios, &targets, &options, invalid, |label, r| {
+    let work = parity::run(loaded.scenarios, &targets, &options, invalid, |label, r| {
         let outcome = match r.outcome {
             Outcome::Passed => "ran",
             Outcome::Skipped(_) => "skipped",
             Outcome::Failed(_) => "failed",
             Outcome::Unsupported(_) => "unsupported",
         };
-        println!("  [{label}] {outcome:<7} {}", r.file.display());
+        if !report::quiet() || matches!(r.outcome, Outcome::Failed(_)) {
+            outln!("  [{label}] {outcome:<7} {}", r.file.display());
+        }
+    });
+    let mut finished = None;
+    let code = interruptible(&labels, async {
+        finished = Some(work.await);
+        exit::OK
     })
     .await;
-    print!("{}", parity::summary(&report));
+    let Some(report) = finished else {
+        return code;
+    };
+    out!("{}", parity::summary(&report));
     match parity::write_outputs(&report, &args.out) {
         Ok(files) => {
             for f in files {
-                println!("wrote {}", f.display());
+                outln!("wrote {}", f.display());
             }
         }
         Err(e) => {
-            eprintln!(
+            errln!(
                 "error: cannot write the reports to {}: {e}",
                 args.out.display()
             );
             return exit::USAGE;
         }
     }
-    println!("({:.1}s)", started.elapsed().as_secs_f64());
+    outln!("({:.1}s)", started.elapsed().as_secs_f64());
     report.exit_code
 }
 
@@ -728,7 +768,7 @@ fn load_deviations(file: Option<&std::path::Path>) -> Result<Arc<Deviations>, i3
         None => Ok(Arc::default()),
         Some(Ok(d)) => Ok(Arc::new(d)),
         Some(Err(diags)) => {
-            eprint!("{}", report::diagnostics(&diags));
+            err!("{}", report::diagnostics(&diags));
             Err(exit::INVALID_SCENARIO)
         }
     }
@@ -737,11 +777,11 @@ fn load_deviations(file: Option<&std::path::Path>) -> Result<Arc<Deviations>, i3
 /// Loads scenarios and prints every problem of the broken files; `Err` is the exit code.
 fn load(paths: &[PathBuf], filter: Option<&str>) -> Result<LoadedSuite, i32> {
     let loaded = suite::load(paths, filter).map_err(|e| {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
         exit::USAGE
     })?;
     for diags in &loaded.invalid {
-        eprint!("{}", report::diagnostics(diags));
+        err!("{}", report::diagnostics(diags));
     }
     Ok(loaded)
 }
@@ -766,7 +806,7 @@ fn list(paths: Vec<PathBuf>, filter: Option<String>) -> i32 {
         } else {
             format!("  [{}]", s.tags.join(", "))
         };
-        println!("{}  {}{tags}", s.source.path.display(), s.name);
+        outln!("{}  {}{tags}", s.source.path.display(), s.name);
     }
     load_exit(&loaded)
 }
@@ -777,7 +817,7 @@ fn validate(paths: Vec<PathBuf>) -> i32 {
         Err(code) => return code,
     };
     let problems: usize = loaded.invalid.iter().map(Vec::len).sum();
-    println!(
+    outln!(
         "{} valid, {} invalid file(s), {problems} problem(s)",
         loaded.scenarios.len(),
         loaded.invalid.len()
@@ -794,7 +834,7 @@ async fn cleanup(
 ) -> i32 {
     let spec = match target.parse::<TargetSpec>() {
         Ok(TargetSpec::Stub { .. }) => {
-            eprintln!(
+            errln!(
                 "error: the stub keeps nothing between runs; cleanup is for --target aws or endpoint=URL"
             );
             return exit::USAGE;
@@ -802,14 +842,14 @@ async fn cleanup(
         Ok(TargetSpec::Aws { .. }) => TargetSpec::Aws { profile, region },
         Ok(other) => other,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return exit::USAGE;
         }
     };
     let older_than = match older_than.as_deref().map(cleanup::parse_age).transpose() {
         Ok(age) => age,
         Err(e) => {
-            eprintln!("error: --older-than {e}");
+            errln!("error: --older-than {e}");
             return exit::USAGE;
         }
     };
@@ -817,12 +857,12 @@ async fn cleanup(
         Ok(t) => match t.connect().await {
             Ok(conn) => conn.wire,
             Err(e) => {
-                eprintln!("error: target {spec}: {e}");
+                errln!("error: target {spec}: {e}");
                 return exit::TARGET;
             }
         },
         Err(e) => {
-            eprintln!("error: target {spec}: {e}");
+            errln!("error: target {spec}: {e}");
             return exit::TARGET;
         }
     };
@@ -830,16 +870,16 @@ async fn cleanup(
     let leftovers = match cleanup::find_leftovers(&wire, older_than, SystemTime::now()).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: cannot list user pools on {spec} ({region}): {e}");
+            errln!("error: cannot list user pools on {spec} ({region}): {e}");
             return exit::TARGET;
         }
     };
     if leftovers.is_empty() {
-        println!("no leftover pools on {spec} ({region})");
+        outln!("no leftover pools on {spec} ({region})");
         return exit::OK;
     }
     let verb = if dry_run { "would delete" } else { "deleting" };
-    println!(
+    outln!(
         "{verb} {} leftover pool(s) on {spec} ({region}):",
         leftovers.len()
     );
@@ -847,7 +887,7 @@ async fn cleanup(
     for pool in &leftovers {
         let label = format!("{}  {}  (run {})", pool.id, pool.name, pool.run);
         if dry_run {
-            println!("  {label}");
+            outln!("  {label}");
             continue;
         }
         match cleanup::delete_pool(&wire, &pool.id).await {
@@ -867,16 +907,16 @@ async fn cleanup(
                 } else {
                     format!("  [{}]", notes.join(", "))
                 };
-                println!("  deleted {label}{notes}");
+                outln!("  deleted {label}{notes}");
             }
             Err(e) => {
                 failed += 1;
-                println!("  FAILED  {label}: {e}");
+                outln!("  FAILED  {label}: {e}");
             }
         }
     }
     if failed > 0 {
-        eprintln!("error: {failed} pool(s) could not be deleted");
+        errln!("error: {failed} pool(s) could not be deleted");
         return exit::TARGET;
     }
     exit::OK
@@ -892,16 +932,16 @@ async fn serve_stub(port: Option<u16>, region: String) -> i32 {
     {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: cannot start the stub: {e}");
+            errln!("error: cannot start the stub: {e}");
             return exit::TARGET;
         }
     };
-    println!("cognito-scenarios stub listening on {}", stub.endpoint());
-    println!(
+    outln!("cognito-scenarios stub listening on {}", stub.endpoint());
+    outln!(
         "export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER={}",
         stub.endpoint()
     );
-    println!(
+    outln!(
         "(any credentials work for signed calls, e.g. AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test; Ctrl-C stops)"
     );
     let _ = tokio::signal::ctrl_c().await;

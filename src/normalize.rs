@@ -141,6 +141,29 @@ static JWT_LIKE: LazyLock<Regex> = LazyLock::new(|| {
 /// A long opaque run of base64/hex characters: a session, key or hash.
 static BLOB: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_-]{64,}={0,2}").expect("constant regex"));
+/// One word of a path: lowercase, Capitalised, UPPERCASE or CamelCase
+/// letters and digits, at most 40 of them.
+static PATH_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[a-z0-9]{1,40}|[A-Z0-9]{1,40}|(?:[A-Z]?[a-z0-9]+){1,8})$")
+        .expect("constant regex")
+});
+
+/// Whether a long run of base64-ish characters is a file path
+/// (`/work/project/tests/fixtures/some-folder/…`) rather than a secret: it
+/// has folders (`/`), no `+` or `=` padding (base64's), and every folder
+/// name is made of words (`long-folder_name2`, `CamelCase`); random base64
+/// mixes cases and digits within a word, so sessions and keys still are redacted.
+fn looks_like_a_path(blob: &str) -> bool {
+    if !blob.contains('/') || blob.contains('+') || blob.ends_with('=') || blob.contains("//") {
+        return false;
+    }
+    blob.split('/').filter(|part| !part.is_empty()).all(|part| {
+        part.split(['-', '_'])
+            .filter(|w| !w.is_empty())
+            .all(|w| PATH_WORD.is_match(w))
+    })
+}
+
 static SECRET_KEY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)secret|token|session").expect("constant regex"));
 static PASSWORD_KEY: LazyLock<Regex> =
@@ -219,7 +242,15 @@ impl Normalizer {
     pub fn scrub(&self, text: &str) -> String {
         let replaced = replace_all(text, &self.table);
         let replaced = JWT_LIKE.replace_all(&replaced, "<jwt>");
-        BLOB.replace_all(&replaced, "<redacted>").into_owned()
+        BLOB.replace_all(&replaced, |c: &regex::Captures| {
+            let blob = &c[0];
+            if looks_like_a_path(blob) {
+                blob.to_string()
+            } else {
+                "<redacted>".to_string()
+            }
+        })
+        .into_owned()
     }
 
     /// Adds `raw` (and its JSON-escaped form, so secrets inside serialised
@@ -929,6 +960,22 @@ mod tests {
         let blob = "A".repeat(40) + &"b9+/".repeat(10);
         let text = n.scrub(&format!("token {jwt} and blob {blob} end"));
         assert_eq!(text, "token <jwt> and blob <redacted> end");
+    }
+
+    #[test]
+    fn scrub_keeps_long_paths_and_locations_but_not_base64_with_slashes() {
+        let n = Normalizer::new();
+        let path = "/work/cognito-scenarios/tests/fixtures/some_really-long-folder-name/ScenarioFiles/nested/deeper/still";
+        let text = format!("cannot read {path}/x.yaml:12:5 (see {path})");
+        assert_eq!(n.scrub(&text), text);
+        // Base64 with slashes (a session, a key) is still a secret.
+        let session = "AYABeC5Qz0mCq8V2lW/k9gRjPZxT3uYbN1sHd7Ea6Fo4Ki/Lw0MvUcX8yJtGhRn2Sb5Dp/Qe9Az7Ck3Vm1Xf6Yg4Wh0Tj";
+        assert_eq!(n.scrub(&format!("s={session}")), "s=<redacted>");
+        let hex = "a1b2c3d4".repeat(10);
+        assert_eq!(n.scrub(&format!("k {hex}")), "k <redacted>");
+        // No folders: a long word-like run is still redacted (fail closed).
+        let word = "abcdefgh".repeat(9);
+        assert_eq!(n.scrub(&word), "<redacted>");
     }
 
     #[test]

@@ -1,10 +1,17 @@
 //! Loading a set of scenario files and running them concurrently on one target.
 
-use std::path::PathBuf;
+use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
+use std::future::Future;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
+
+use crate::clock::Clock;
 
 use crate::deviations::Deviations;
 use crate::engine::{Failure, FailureKind, Outcome, RunSettings, ScenarioRun, run_scenario};
@@ -19,8 +26,10 @@ pub struct LoadedSuite {
     pub invalid: Vec<Vec<Diagnostic>>,
 }
 
-/// Finds and loads scenario files; `filter` keeps scenarios whose name, path
-/// or tags contain it (case-insensitive). Broken files are collected, not fatal.
+/// Finds and loads scenario files; `filter` keeps scenarios whose name or
+/// path relative to the folder given (without `.yaml`; see [`filter_path`])
+/// contains it, or that have it as a tag (case-insensitive). Broken files are
+/// collected, not fatal.
 pub fn load(paths: &[PathBuf], filter: Option<&str>) -> Result<LoadedSuite, String> {
     let files = discover(paths)?;
     let mut loader = Loader::new();
@@ -34,7 +43,7 @@ pub fn load(paths: &[PathBuf], filter: Option<&str>) -> Result<LoadedSuite, Stri
             Ok(s) => {
                 let keep = filter.as_ref().is_none_or(|f| {
                     s.name.to_lowercase().contains(f)
-                        || file.to_string_lossy().to_lowercase().contains(f)
+                        || filter_path(paths, &file).to_lowercase().contains(f)
                         || s.tags.iter().any(|t| t.to_lowercase() == *f)
                 });
                 if keep {
@@ -45,6 +54,23 @@ pub fn load(paths: &[PathBuf], filter: Option<&str>) -> Result<LoadedSuite, Stri
         }
     }
     Ok(suite)
+}
+
+/// What `--filter` matches of a file's path: the path below the folder it was
+/// found in (`mfa/totp-required` for `scenarios/mfa/totp-required.yaml` found
+/// in `scenarios`), or the file name of a file given directly, without the
+/// extension: neither the folders above the suite nor `.yaml` (which every
+/// file has) select anything.
+pub fn filter_path(roots: &[PathBuf], file: &FsPath) -> String {
+    let relative = roots
+        .iter()
+        .filter(|root| root.is_dir())
+        .find_map(|root| file.strip_prefix(root).ok())
+        .filter(|rel| !rel.as_os_str().is_empty())
+        .map(FsPath::to_path_buf)
+        .or_else(|| file.file_name().map(PathBuf::from))
+        .unwrap_or_else(|| file.to_path_buf());
+    relative.with_extension("").to_string_lossy().into_owned()
 }
 
 /// How to run a suite.
@@ -73,14 +99,14 @@ pub async fn run(
     options: &RunOptions,
     mut on_done: impl FnMut(&ScenarioRun),
 ) -> Vec<ScenarioRun> {
-    let limit = Arc::new(Semaphore::new(options.jobs.max(1)));
+    let slots = JobSlots::new(options.jobs);
     let mut set = JoinSet::new();
     let count = scenarios.len();
     for (index, scenario) in scenarios.into_iter().enumerate() {
-        let (limit, target, options) = (limit.clone(), target.clone(), options.clone());
+        let (slots, target, options) = (slots.clone(), target.clone(), options.clone());
         set.spawn(async move {
-            let _permit = limit.acquire_owned().await.ok();
-            (index, run_one(&scenario, &target, &options).await)
+            let slot = slots.acquire().await;
+            (index, run_one_in(&scenario, &target, &options, slot).await)
         });
     }
     let mut runs: Vec<Option<ScenarioRun>> = (0..count).map(|_| None).collect();
@@ -90,14 +116,96 @@ pub async fn run(
                 on_done(&run);
                 runs[index] = Some(run);
             }
-            Err(e) => eprintln!("internal error: a scenario task failed: {e}"),
+            Err(e) => crate::errln!("internal error: a scenario task failed: {e}"),
         }
     }
     runs.into_iter().flatten().collect()
 }
 
+/// The `--jobs` limit of a run. A scenario holds a [`JobSlot`] while it works
+/// and gives it back while it waits on a real clock (the next TOTP window, a
+/// `wait:` step), so waiting scenarios never hold up the others: 50 scenarios
+/// that wait take about as long as the longest one.
+#[derive(Debug)]
+pub struct JobSlots {
+    permits: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    most_waiting: AtomicUsize,
+}
+
+impl JobSlots {
+    /// `jobs` slots (at least one).
+    pub fn new(jobs: usize) -> Arc<JobSlots> {
+        Arc::new(JobSlots {
+            permits: Arc::new(Semaphore::new(jobs.max(1))),
+            waiting: AtomicUsize::new(0),
+            most_waiting: AtomicUsize::new(0),
+        })
+    }
+
+    /// Waits for a free slot.
+    pub async fn acquire(self: &Arc<Self>) -> JobSlot {
+        let permit = self.permits.clone().acquire_owned().await.ok();
+        JobSlot {
+            slots: Some(self.clone()),
+            permit: Mutex::new(permit),
+        }
+    }
+
+    /// The most scenarios that waited (without a slot) at the same time.
+    pub fn most_waiting(&self) -> usize {
+        self.most_waiting.load(Ordering::SeqCst)
+    }
+}
+
+/// One scenario's claim on a [`JobSlots`] slot (the default: no limit at all).
+#[derive(Debug, Default)]
+pub struct JobSlot {
+    slots: Option<Arc<JobSlots>>,
+    permit: Mutex<Option<OwnedSemaphorePermit>>,
+}
+
+impl JobSlot {
+    /// Waits `d` on `clock`: a virtual clock just moves; on a real one the
+    /// slot is given back for the wait (shown on a terminal, see
+    /// [`report::show_wait`](crate::report::show_wait)), then taken again.
+    pub async fn wait(&self, clock: &Clock, d: Duration, what: &str) {
+        if clock.is_virtual() || d.is_zero() {
+            clock.wait(d).await;
+            return;
+        }
+        let _shown = crate::report::show_wait(what, d);
+        self.released_while(clock.wait(d)).await;
+    }
+
+    /// Runs `work` without holding the slot, then takes a slot again.
+    pub async fn released_while<F: Future>(&self, work: F) -> F::Output {
+        let Some(slots) = &self.slots else {
+            return work.await;
+        };
+        drop(self.permit.lock().unwrap_or_else(|e| e.into_inner()).take());
+        let now = slots.waiting.fetch_add(1, Ordering::SeqCst) + 1;
+        slots.most_waiting.fetch_max(now, Ordering::SeqCst);
+        let out = work.await;
+        slots.waiting.fetch_sub(1, Ordering::SeqCst);
+        let permit = slots.permits.clone().acquire_owned().await.ok();
+        *self.permit.lock().unwrap_or_else(|e| e.into_inner()) = permit;
+        out
+    }
+}
+
 /// Runs one scenario, then checks its snapshot.
 pub async fn run_one(scenario: &Scenario, target: &Target, options: &RunOptions) -> ScenarioRun {
+    run_one_in(scenario, target, options, JobSlot::default()).await
+}
+
+/// [`run_one`] holding `slot`, which it gives back while it waits.
+pub async fn run_one_in(
+    scenario: &Scenario,
+    target: &Target,
+    options: &RunOptions,
+    slot: JobSlot,
+) -> ScenarioRun {
     let spec = target.spec();
     let settings = RunSettings {
         target: spec.name().to_string(),
@@ -106,8 +214,9 @@ pub async fn run_one(scenario: &Scenario, target: &Target, options: &RunOptions)
         // The stub's state is thrown away with it; other targets' is not.
         guard_existing_pools: !options.allow_existing_pool
             && !matches!(spec, TargetSpec::Stub { .. }),
+        cleanup_args: cleanup_args(spec, target.region()),
     };
-    let conn = match target.connect().await {
+    let mut conn = match target.connect().await {
         Ok(c) => c,
         Err(e) => {
             return ScenarioRun {
@@ -127,6 +236,7 @@ pub async fn run_one(scenario: &Scenario, target: &Target, options: &RunOptions)
             };
         }
     };
+    conn.slot = slot;
     let mut run = run_scenario(scenario, &conn, &settings).await;
     drop(conn);
     if matches!(run.outcome, Outcome::Passed) && !options.deviations.entries.is_empty() {
@@ -213,11 +323,113 @@ fn judge_listed_deviations(run: &mut ScenarioRun, options: &RunOptions) {
     }
 }
 
+/// The `cleanup` arguments for pools a run left on `spec` (`None`: the stub
+/// and managed emulators take their pools with them).
+fn cleanup_args(spec: &TargetSpec, region: Option<String>) -> Option<String> {
+    match spec {
+        TargetSpec::Aws { profile, .. } => {
+            let mut args = "--target aws".to_string();
+            if let Some(region) = region {
+                args.push_str(&format!(" --region {region}"));
+            }
+            if let Some(profile) = profile {
+                args.push_str(&format!(" --profile {profile}"));
+            }
+            Some(args)
+        }
+        TargetSpec::Endpoint { .. } => Some(format!("--target {spec}")),
+        TargetSpec::Stub { .. } | TargetSpec::Moto | TargetSpec::CognitoLocal => None,
+    }
+}
+
 /// The default snapshot mode for a target: the stub is the reference and is
 /// always checked; other targets are compared only when asked.
 pub fn default_snapshot_mode(spec: &TargetSpec) -> SnapshotMode {
     match spec {
         TargetSpec::Stub { .. } => SnapshotMode::Check,
         _ => SnapshotMode::Off,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Five scenarios that wait at once on one slot: possible only because a
+    /// waiting scenario gives its slot back (the barrier opens when all five
+    /// wait; holding the slot, the first would wait alone forever).
+    #[tokio::test]
+    async fn waiting_scenarios_do_not_hold_their_slot() {
+        let slots = JobSlots::new(1);
+        let barrier = Arc::new(tokio::sync::Barrier::new(5));
+        let mut set = JoinSet::new();
+        for _ in 0..5 {
+            let (slots, barrier) = (slots.clone(), barrier.clone());
+            set.spawn(async move {
+                let slot = slots.acquire().await;
+                slot.released_while(barrier.wait()).await;
+                // Working again: the slot is held.
+                assert_eq!(slots.permits.available_permits(), 0);
+            });
+        }
+        let all = async { while set.join_next().await.transpose().unwrap().is_some() {} };
+        // Only a guard against a hang when slots are held while waiting.
+        tokio::time::timeout(Duration::from_secs(60), all)
+            .await
+            .expect("the waiting scenarios never all waited at once: each held its slot");
+        assert_eq!(slots.most_waiting(), 5);
+        assert_eq!(slots.permits.available_permits(), 1);
+    }
+
+    /// Through the engine: with one job, a scenario that does not wait
+    /// finishes while the first one (started first) waits on a real clock.
+    #[tokio::test]
+    async fn a_real_wait_lets_the_next_scenario_run() {
+        let loaded = load(&[PathBuf::from("tests/fixtures/waits")], None).unwrap();
+        let loaded = LoadedSuite {
+            scenarios: loaded
+                .scenarios
+                .into_iter()
+                .filter(|s| !s.needs_virtual_clock)
+                .collect(),
+            ..loaded
+        };
+        assert_eq!(loaded.scenarios.len(), 2);
+        assert_eq!(loaded.scenarios[0].name, "Waits two seconds of real time");
+        let target = Arc::new(
+            Target::open(TargetSpec::Stub { real_clock: true })
+                .await
+                .unwrap(),
+        );
+        let options = RunOptions {
+            jobs: 1,
+            snapshots: SnapshotMode::Off,
+            snapshot_dir: PathBuf::from("snapshots"),
+            run_id: new_run_id(),
+            deviations: Arc::default(),
+            allow_existing_pool: false,
+        };
+        let mut finished = Vec::new();
+        let runs = run(loaded.scenarios, target, &options, |r| {
+            finished.push(r.name.clone())
+        })
+        .await;
+        assert!(
+            runs.iter().all(|r| matches!(r.outcome, Outcome::Passed)),
+            "{runs:?}"
+        );
+        assert_eq!(
+            finished,
+            ["Does not wait", "Waits two seconds of real time"]
+        );
+    }
+
+    #[test]
+    fn the_filter_sees_the_path_below_the_suite_root() {
+        let roots = [PathBuf::from("scenarios")];
+        let file = FsPath::new("scenarios/mfa/totp-required.yaml");
+        assert_eq!(filter_path(&roots, file), "mfa/totp-required");
+        let given = [PathBuf::from("scenarios/mfa/totp-required.yaml")];
+        assert_eq!(filter_path(&given, file), "totp-required");
     }
 }

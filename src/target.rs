@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::emulator::{Emulator, EmulatorError, EmulatorKind};
 use crate::stub::{Outbox, Stub, StubOptions};
+use crate::suite::JobSlot;
 use crate::template::{CodeSource, NoCodes};
 use crate::wire::{WireClient, WireConfig, WireError, WireKind};
 
@@ -126,6 +127,8 @@ pub struct Connection {
     /// the secrets it makes up itself (device passwords, SRP `a`) as
     /// `{operation, hidden}` (tests use it to prove that no secret reaches output).
     pub recorder: Option<Recorder>,
+    /// The scenario's `--jobs` slot, given back while it waits on a real clock.
+    pub slot: JobSlot,
     /// Keeps a per-scenario stub alive for as long as the scenario runs.
     _stub: Option<Stub>,
 }
@@ -211,6 +214,7 @@ impl Target {
                 clock: Clock::real(),
                 codes,
                 recorder: None,
+                slot: JobSlot::default(),
                 _stub: None,
             });
         }
@@ -240,8 +244,17 @@ impl Target {
             clock,
             codes: Arc::new(StubCodes(stub.outbox())),
             recorder: None,
+            slot: JobSlot::default(),
             _stub: Some(stub),
         })
+    }
+}
+
+impl Connection {
+    /// Waits `d` for `what` on the connection's clock, without holding the
+    /// scenario's job slot on a real clock (see [`JobSlot::wait`]).
+    pub async fn wait(&self, d: std::time::Duration, what: &str) {
+        self.slot.wait(&self.clock, d, what).await
     }
 }
 

@@ -352,6 +352,40 @@ async fn a_failed_step_still_deletes_every_pool_the_run_made() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_failed_teardown_after_a_failed_step_says_what_is_left_and_how_to_delete_it() {
+    let aws = FakeAws::new();
+    let server = aws.serve().await;
+    aws.throttle("DeleteUserPool", &["AccessDeniedException"]);
+    let scenario = "tests/fixtures/cli-runtime/mismatch.yaml";
+    let out = cli(&server, &["run", scenario, "--target", "aws"], &[]).await;
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{shown}");
+    let names = aws.pool_names();
+    assert_eq!(names.len(), 1, "{shown}");
+    // The pool name is cognito-scenarios-<run id>-<slug>.
+    let run_id = names[0]
+        .strip_prefix("cognito-scenarios-")
+        .and_then(|rest| rest.split('-').next())
+        .unwrap();
+    let pools = aws.admin("ListUserPools", json!({"MaxResults": 60}));
+    let pool_id = pools["UserPools"][0]["Id"].as_str().unwrap();
+    assert!(
+        shown.contains("teardown DeleteUserPool failed: AccessDeniedException"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("pool {pool_id} (run {run_id})")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!(
+            "`cognito-scenarios cleanup --target aws --region {REGION}`"
+        )),
+        "{shown}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn existing_pools_are_changed_only_when_allowed() {
     let aws = FakeAws::new();
     let server = aws.serve().await;

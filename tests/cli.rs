@@ -330,3 +330,194 @@ fn review_accepts_and_rejects_in_a_folder_without_cargo() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs the binary with stdout a pipe whose reader is already gone, as in
+/// `… | head -1` once head has exited.
+fn with_closed_stdout(args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    std::process::Command::new(env!("CARGO_BIN_EXE_cognito-scenarios"))
+        .args(args)
+        .arg("--color=never")
+        .current_dir(support::root())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run cognito-scenarios")
+}
+
+#[test]
+fn a_closed_stdout_is_a_quiet_exit_not_a_panic() {
+    for args in [
+        &["list", "--operations"][..],
+        &["list"][..],
+        &["run", "tests/fixtures/cli/good.yaml", "--snapshots", "off"][..],
+        &["validate", "tests/fixtures/cli/good.yaml"][..],
+    ] {
+        let out = with_closed_stdout(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn zero_jobs_is_a_usage_error() {
+    for args in [
+        &["run", "tests/fixtures/cli/good.yaml", "--jobs", "0"][..],
+        &["parity", "tests/fixtures/cli/good.yaml", "-j", "0"][..],
+    ] {
+        let out = cli(args);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains("must be at least 1"), "{stderr}");
+        assert!(!stdout.contains("at a time"), "{stdout}");
+    }
+}
+
+fn temp_dir(what: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "cognito-scenarios-cli-{what}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn junit_goes_into_a_new_folder_and_keeps_the_exit_code() {
+    let dir = temp_dir("junit");
+    let file = dir.join("not/yet/junit.xml");
+    let out = cli(&[
+        "run",
+        "tests/fixtures/cli-runtime/mismatch.yaml",
+        "--snapshots",
+        "off",
+        "--junit",
+        file.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{stdout}{stderr}");
+    let xml = std::fs::read_to_string(&file).expect("junit.xml written");
+    assert!(xml.contains("type=\"mismatch\""), "{xml}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn junit_reports_an_unreachable_target_as_an_error() {
+    let dir = temp_dir("junit-error");
+    let file = dir.join("junit.xml");
+    let url = format!("endpoint=http://127.0.0.1:{}", support::free_port());
+    let out = cli(&[
+        "run",
+        "tests/fixtures/cli/good.yaml",
+        "--target",
+        &url,
+        "--junit",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{:?}", text(&out));
+    let xml = std::fs::read_to_string(&file).expect("junit.xml written");
+    assert!(xml.contains("<error message="), "{xml}");
+    assert!(xml.contains("errors=\"1\""), "{xml}");
+    assert!(!xml.contains("<failure"), "{xml}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_filter_matches_the_path_below_the_suite_not_the_folders_above_it() {
+    // Every file ends in .yaml: that selects nothing.
+    let out = cli(&["list", "--filter", "yaml"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stdout, "", "{stdout}");
+    // The folders above the suite root select nothing either.
+    let root = support::root().join("tests/fixtures/cli");
+    let out = cli(&["list", root.to_str().unwrap(), "--filter", "fixtures"]);
+    assert_eq!(text(&out).0, "");
+    // A folder inside the suite does.
+    let out = cli(&["list", "--filter", "mfa/"]);
+    let (stdout, _) = text(&out);
+    assert!(!stdout.is_empty());
+    assert!(
+        stdout.lines().all(|l| l.starts_with("scenarios/mfa/")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn quiet_prints_only_failures_and_the_summary() {
+    let out = cli(&[
+        "run",
+        "tests/fixtures/cli/good.yaml",
+        "tests/fixtures/cli-runtime/mismatch.yaml",
+        "--snapshots",
+        "off",
+        "--quiet",
+    ]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{stdout}");
+    assert!(!stdout.contains("PASS  tests"), "{stdout}");
+    assert!(!stdout.contains("running"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL  tests/fixtures/cli-runtime/mismatch.yaml"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 passed, 1 failed"), "{stdout}");
+}
+
+#[test]
+fn a_real_wait_is_one_line_off_a_terminal() {
+    let out = cli(&[
+        "run",
+        "tests/fixtures/waits/a-waits.yaml",
+        "--stub-clock",
+        "real",
+        "--snapshots",
+        "off",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(
+        stderr,
+        "waiting 2s: Waits two seconds of real time: a real wait\n"
+    );
+}
+
+#[test]
+fn a_virtual_clock_scenario_is_skipped_on_real_time() {
+    let file = "tests/fixtures/waits/virtual-only.yaml";
+    let out = cli(&["run", file, "--stub-clock", "real", "--snapshots", "off"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("SKIP  tests/fixtures/waits/virtual-only.yaml"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("`clock: virtual`"), "{stdout}");
+    let out = cli(&["run", file, "--snapshots", "off"]);
+    let (stdout, _) = text(&out);
+    assert!(stdout.contains("1 passed, 0 failed, 0 skipped"), "{stdout}");
+    // The bundled suite runs on real time: long-expiry says so.
+    let out = cli(&[
+        "run",
+        "scenarios/conformance/long-expiry.yaml",
+        "--stub-clock",
+        "real",
+    ]);
+    let (stdout, _) = text(&out);
+    assert!(stdout.contains("0 passed, 0 failed, 1 skipped"), "{stdout}");
+}
+
+#[test]
+fn an_unknown_clock_is_pinpointed() {
+    let out = cli(&["validate", "tests/fixtures/cli-clock"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("unknown clock `sometimes`"), "{stderr}");
+    assert!(
+        stderr.contains("--> tests/fixtures/cli-clock/bad-clock.yaml:2:8"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("write `clock: virtual`"), "{stderr}");
+}

@@ -15,24 +15,29 @@ use std::process::{Child, Command, Stdio};
 
 const EMULATORS: [&str; 2] = ["moto", "cognito-local"];
 
-/// The emulator the runner announced on stderr: `started <name> on http://127.0.0.1:<port> (pid <pid>)…`.
+/// The emulator the runner announced on stderr:
+/// `started <name> on http://127.0.0.1:<port> (pid <pid>[, state in <folder>])…`.
 struct Announced {
     pid: u32,
     port: u16,
+    /// cognito-local's state folder.
+    state: Option<std::path::PathBuf>,
 }
 
 fn announced(line: &str) -> Option<Announced> {
     let rest = line.strip_prefix("started ")?;
     let port = rest.split("http://127.0.0.1:").nth(1)?;
     let port = port.split(' ').next()?.parse().ok()?;
-    let pid = rest
-        .split("(pid ")
-        .nth(1)?
-        .split(')')
-        .next()?
-        .parse()
-        .ok()?;
-    Some(Announced { pid, port })
+    let inside = rest.split("(pid ").nth(1)?.split(')').next()?;
+    let (pid, state) = match inside.split_once(", state in ") {
+        Some((pid, state)) => (pid, Some(state.into())),
+        None => (inside, None),
+    };
+    Some(Announced {
+        pid: pid.parse().ok()?,
+        port,
+        state,
+    })
 }
 
 fn find_announcement(stderr: &str) -> Announced {
@@ -54,6 +59,13 @@ fn alive(pid: u32) -> bool {
 }
 
 fn assert_gone(emulator: &Announced, what: &str) {
+    if let Some(state) = &emulator.state {
+        assert!(
+            !state.exists(),
+            "{what}: the emulator's state folder {} was left behind",
+            state.display()
+        );
+    }
     assert!(
         !alive(emulator.pid),
         "{what}: emulator process {} survived the run",
@@ -124,14 +136,36 @@ fn an_unlisted_unsupported_operation_fails_with_its_own_exit_code() {
 /// Starts a run of the slow fixture and returns once the runner says it is
 /// running (signal handlers are installed by then), with the emulator it started.
 fn start_slow_run(target: &str) -> (Child, Announced, Pipes) {
+    let slow = "tests/fixtures/emulators/slow.yaml";
+    let (child, emulator, pipes) = start_slow(&["run", slow, "--target", target], target);
+    let Pipes(mut stdout, stderr) = pipes;
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("read stdout");
+    assert!(line.starts_with("running 1 scenario"), "{line}");
+    (child, emulator, Pipes(stdout, stderr))
+}
+
+/// Starts `parity` of the slow fixture on `target` and returns once the
+/// emulator is announced (its scenario then waits ten minutes).
+fn start_slow_parity(target: &str) -> (Child, Announced, Pipes) {
+    let out = std::env::temp_dir().join(format!("cs-parity-interrupt-{}", std::process::id()));
+    let slow = "tests/fixtures/emulators/slow.yaml";
+    let args = [
+        "parity",
+        slow,
+        "--targets",
+        target,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    start_slow(&args, target)
+}
+
+/// Spawns the runner and waits for the `started …` line of its emulator.
+fn start_slow(args: &[&str], target: &str) -> (Child, Announced, Pipes) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cognito-scenarios"))
-        .args([
-            "run",
-            "tests/fixtures/emulators/slow.yaml",
-            "--target",
-            target,
-            "--color=never",
-        ])
+        .args(args)
+        .arg("--color=never")
         .current_dir(support::root())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -150,10 +184,7 @@ fn start_slow_run(target: &str) -> (Child, Announced, Pipes) {
         }
     }
     let emulator = emulator.unwrap_or_else(|| panic!("{target}: no `started` line in:\n{seen}"));
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    stdout.read_line(&mut line).expect("read stdout");
-    assert!(line.starts_with("running 1 scenario"), "{line}");
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
     assert!(alive(emulator.pid), "{target}: the emulator is not running");
     (child, emulator, Pipes(stdout, stderr))
 }
@@ -174,6 +205,34 @@ fn sigint_mid_run_stops_the_emulator_and_exits_130() {
         assert_eq!(status.code(), Some(130), "{target}");
         assert_gone(&emulator, target);
     }
+}
+
+#[test]
+fn parity_interrupted_stops_its_emulators_and_removes_their_state() {
+    for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        for target in EMULATORS {
+            let (mut child, emulator, pipes) = start_slow_parity(target);
+            // SAFETY: kill(2) on the runner we started.
+            unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+            let status = child.wait().expect("wait for the runner");
+            let Pipes(_, mut stderr) = pipes;
+            let mut rest = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
+            assert_eq!(status.code(), Some(code), "{target}: {rest}");
+            assert!(rest.contains("interrupted: stopping"), "{target}: {rest}");
+            assert_gone(&emulator, target);
+        }
+    }
+}
+
+#[test]
+fn sigterm_mid_run_stops_the_emulator_and_exits_143() {
+    let (mut child, emulator, _pipes) = start_slow_run("cognito-local");
+    // SAFETY: kill(2) on the runner we started.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = child.wait().expect("wait for the runner");
+    assert_eq!(status.code(), Some(143));
+    assert_gone(&emulator, "cognito-local");
 }
 
 #[test]

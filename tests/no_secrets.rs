@@ -111,6 +111,7 @@ fn no_secret_reaches_snapshots_or_reports() {
                 run_id: "t1".into(),
                 deviations: Default::default(),
                 guard_existing_pools: false,
+                cleanup_args: None,
             };
             let run = run_scenario(scenario, &conn, &settings).await;
             if matches!(run.outcome, Outcome::Failed(_)) {

@@ -332,6 +332,9 @@ pub async fn run(
         tasks.spawn(async move {
             let runs = match Target::open(t.spec.clone()).await {
                 Ok(target) => {
+                    if let Some(emulator) = target.emulator() {
+                        crate::errln!("{}", emulator.announcement());
+                    }
                     suite::run(scenarios, Arc::new(target), &run_options, |r| {
                         on_done(&t.label, r)
                     })
@@ -781,7 +784,15 @@ pub fn junit_suites(report: &ParityReport) -> Vec<junit::Suite> {
                         ),
                         s if s.fails() => {
                             let (message, details) = markdown::cell_problems(cell);
-                            junit::CaseResult::Failed { message, details }
+                            junit::CaseResult::Failed {
+                                message,
+                                details,
+                                kind: match cell.failure.as_ref().map(|f| f.kind) {
+                                    Some("target") => junit::Problem::Error,
+                                    Some("scenario") => junit::Problem::Scenario,
+                                    _ => junit::Problem::Mismatch,
+                                },
+                            }
                         }
                         _ => junit::CaseResult::Passed,
                     };

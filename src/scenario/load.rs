@@ -19,6 +19,7 @@ const SCENARIO_KEYS: &[&str] = &[
     "tags",
     "only",
     "skip",
+    "clock",
     "pool",
     "vars",
     "steps",
@@ -31,6 +32,26 @@ const EXISTING_KEYS: &[&str] = &["id", "client_id", "client_secret"];
 
 /// Directory names holding reusable flows rather than scenarios.
 pub const FLOW_DIR: &str = "flows";
+
+/// `clock: virtual` (true) or `clock: any` (false, the default).
+fn clock_need(ctx: &mut Ctx, node: &Node) -> bool {
+    match ctx.string(node, "`clock`").as_deref() {
+        Some("virtual") => true,
+        Some("any") | None => false,
+        Some(other) => {
+            ctx.hint(
+                node.span,
+                format!("unknown clock `{other}`"),
+                Some(
+                    "write `clock: virtual` for a scenario that can only run on the stub's \
+                     virtual clock (it waits too long for real time), or leave it out"
+                        .into(),
+                ),
+            );
+            false
+        }
+    }
+}
 
 /// Finds scenario files under `paths` (files are taken as given; directories
 /// are searched for `*.yaml`/`*.yml`, skipping `flows/` and hidden folders).
@@ -235,6 +256,7 @@ impl Loader {
             .map(|n| ctx.string_list(n, "`tags`"))
             .unwrap_or_default();
         let targets = ctx.targets(root.get("only"), root.get("skip"));
+        let needs_virtual_clock = root.get("clock").is_some_and(|n| clock_need(ctx, n));
         let pool = root.get("pool").and_then(|n| pool_fixture(ctx, n));
         let vars = match root.get("vars") {
             Some(n) => ctx.map(n, "`vars`").map(<[_]>::to_vec).unwrap_or_default(),
@@ -257,6 +279,7 @@ impl Loader {
             description,
             tags,
             targets,
+            needs_virtual_clock,
             pool,
             vars,
             steps,

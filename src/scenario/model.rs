@@ -24,6 +24,10 @@ pub struct Scenario {
     pub description: Option<String>,
     pub tags: Vec<String>,
     pub targets: TargetFilter,
+    /// `clock: virtual`: the scenario waits longer than real time allows, so it
+    /// runs only where time is virtual (the stub's default clock) and is
+    /// skipped, with that reason, on every real-clock target.
+    pub needs_virtual_clock: bool,
     pub pool: Option<PoolFixture>,
     /// `vars:` in file order (later ones may use earlier ones).
     pub vars: Vec<(Key, Node)>,
