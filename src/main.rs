@@ -388,7 +388,7 @@ async fn run(
     junit_file: Option<PathBuf>,
 ) -> i32 {
     let started = Instant::now();
-    let loaded = match load(&paths, filter.as_deref()) {
+    let loaded = match load(&paths, filter.as_deref(), &[]) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -555,7 +555,8 @@ async fn parity(args: ParityArgs) -> i32 {
         eprintln!("error: --targets is empty");
         return exit::USAGE;
     }
-    let loaded = match load(&args.paths, args.filter.as_deref()) {
+    let labels: Vec<String> = targets.iter().map(|t| t.label.clone()).collect();
+    let loaded = match load(&args.paths, args.filter.as_deref(), &labels) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -659,8 +660,8 @@ fn load_deviations(file: Option<&std::path::Path>) -> Result<Arc<Deviations>, i3
 }
 
 /// Loads scenarios and prints every problem of the broken files; `Err` is the exit code.
-fn load(paths: &[PathBuf], filter: Option<&str>) -> Result<LoadedSuite, i32> {
-    let loaded = suite::load(paths, filter).map_err(|e| {
+fn load(paths: &[PathBuf], filter: Option<&str>, labels: &[String]) -> Result<LoadedSuite, i32> {
+    let loaded = suite::load(paths, filter, labels).map_err(|e| {
         eprintln!("error: {e}");
         exit::USAGE
     })?;
@@ -680,7 +681,7 @@ fn load_exit(loaded: &LoadedSuite) -> i32 {
 }
 
 fn list(paths: Vec<PathBuf>, filter: Option<String>) -> i32 {
-    let loaded = match load(&paths, filter.as_deref()) {
+    let loaded = match load(&paths, filter.as_deref(), &[]) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -696,14 +697,14 @@ fn list(paths: Vec<PathBuf>, filter: Option<String>) -> i32 {
 }
 
 fn validate(paths: Vec<PathBuf>) -> i32 {
-    let loaded = match load(&paths, None) {
+    let loaded = match load(&paths, None, &[]) {
         Ok(l) => l,
         Err(code) => return code,
     };
     let problems: usize = loaded.invalid.iter().map(Vec::len).sum();
     println!(
         "{} valid, {} invalid file(s), {problems} problem(s)",
-        loaded.scenarios.len(),
+        loaded.scenarios.len() + loaded.flows,
         loaded.invalid.len()
     );
     load_exit(&loaded)

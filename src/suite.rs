@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 use crate::deviations::Deviations;
 use crate::engine::{Failure, FailureKind, Outcome, RunSettings, ScenarioRun, run_scenario};
 use crate::parity;
-use crate::scenario::{Diagnostic, Loader, Scenario, discover};
+use crate::scenario::{Diagnostic, Loader, Scenario, discover, is_flow_file};
 use crate::snapshot::{self, ReferenceSource, SnapshotMode};
 use crate::target::{Target, TargetSpec};
 
@@ -17,19 +17,35 @@ use crate::target::{Target, TargetSpec};
 pub struct LoadedSuite {
     pub scenarios: Vec<Scenario>,
     pub invalid: Vec<Vec<Diagnostic>>,
+    /// Flow files named in `paths` (in a `flows/` folder) that are valid.
+    pub flows: usize,
 }
 
 /// Finds and loads scenario files; `filter` keeps scenarios whose name, path
 /// or tags contain it (case-insensitive). Broken files are collected, not fatal.
-pub fn load(paths: &[PathBuf], filter: Option<&str>) -> Result<LoadedSuite, String> {
+/// `labels` are target names `only:`/`skip:` may use besides the built-in ones
+/// (a parity run's labels). Flow files are checked as flows.
+pub fn load(
+    paths: &[PathBuf],
+    filter: Option<&str>,
+    labels: &[String],
+) -> Result<LoadedSuite, String> {
     let files = discover(paths)?;
-    let mut loader = Loader::new();
+    let mut loader = Loader::with_labels(labels.iter().cloned());
     let mut suite = LoadedSuite {
         scenarios: Vec::new(),
         invalid: Vec::new(),
+        flows: 0,
     };
     let filter = filter.map(str::to_lowercase);
     for file in files {
+        if is_flow_file(&file) {
+            match loader.load_flow(&file) {
+                Ok(_) => suite.flows += 1,
+                Err(diags) => suite.invalid.push(diags),
+            }
+            continue;
+        }
         match loader.load_scenario(&file) {
             Ok(s) => {
                 let keep = filter.as_ref().is_none_or(|f| {
