@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use minijinja::value::{Rest, Value as MjValue};
+use minijinja::value::{ArgType as _, Kwargs, Rest, Value as MjValue, ValueOrKwargs};
 use minijinja::{Environment, Error as MjError, ErrorKind, UndefinedBehavior};
 use rand::RngExt as _;
 use serde_json::{Map, Value};
@@ -176,7 +176,10 @@ impl Helper {
 
 /// A helper's arguments at run time, checked by [`Helper::check`]:
 /// positional values and keyword arguments as JSON.
-fn helper_args(name: &str, args: &[MjValue]) -> Result<(Vec<Value>, Map<String, Value>), MjError> {
+fn helper_args(
+    name: &str,
+    args: &[ValueOrKwargs],
+) -> Result<(Vec<Value>, Map<String, Value>), MjError> {
     let helper = helper(name).expect("registered helpers are in HELPERS");
     let json = |v: &MjValue| {
         serde_json::to_value(v)
@@ -186,11 +189,21 @@ fn helper_args(name: &str, args: &[MjValue]) -> Result<(Vec<Value>, Map<String, 
         Some((last, rest)) if last.is_kwargs() => (rest, Some(last)),
         _ => (args, None),
     };
-    let positional = positional.iter().map(json).collect::<Result<Vec<_>, _>>()?;
-    let kwargs = match kwargs.map(json).transpose()? {
-        Some(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
+    let positional = positional
+        .iter()
+        .map(|v| json(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut named = Map::new();
+    if let Some(value) = kwargs {
+        // Read through `Kwargs`, which marks each one used (minijinja refuses unused ones).
+        let kwargs = Kwargs::from_value(Some(&**value))?;
+        let names: Vec<String> = kwargs.args().map(str::to_string).collect();
+        for name in names {
+            let value: MjValue = kwargs.get(&name)?;
+            named.insert(name, json(&value)?);
+        }
+    }
+    let kwargs = named;
     let known: Vec<Option<Value>> = positional.iter().cloned().map(Some).collect();
     let named: Vec<(&str, Option<Value>)> = kwargs
         .iter()
@@ -408,33 +421,33 @@ impl Templates {
         // Values go into JSON, not HTML: never escape.
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         let s = state.clone();
-        env.add_function("totp", move |args: Rest<MjValue>| {
+        env.add_function("totp", move |args: Rest<ValueOrKwargs>| {
             let (args, kwargs) = helper_args("totp", &args)?;
             let offset = kwargs.get("offset").and_then(Value::as_i64);
             let reuse = kwargs.get("reuse").and_then(Value::as_bool);
             s.totp(text(&args[0]), offset, reuse)
         });
         let s = state.clone();
-        env.add_function("secret_hash", move |args: Rest<MjValue>| {
+        env.add_function("secret_hash", move |args: Rest<ValueOrKwargs>| {
             let (args, kwargs) = helper_args("secret_hash", &args)?;
             let given = |k: &str| kwargs.get(k).map(|v| text(v).to_string());
             s.secret_hash(text(&args[0]), given("client_id"), given("client_secret"))
         });
         let s = state.clone();
-        env.add_function("code", move |args: Rest<MjValue>| {
+        env.add_function("code", move |args: Rest<ValueOrKwargs>| {
             let (args, _) = helper_args("code", &args)?;
             s.code(text(&args[0]))
         });
-        env.add_function("uuid", |args: Rest<MjValue>| {
+        env.add_function("uuid", |args: Rest<ValueOrKwargs>| {
             helper_args("uuid", &args)?;
             Ok(uuid::Uuid::new_v4().to_string())
         });
-        env.add_function("random", |args: Rest<MjValue>| {
+        env.add_function("random", |args: Rest<ValueOrKwargs>| {
             let (args, _) = helper_args("random", &args)?;
             Ok(random_alnum(args[0].as_u64().unwrap_or_default() as usize))
         });
         let s = state.clone();
-        env.add_function("now", move |args: Rest<MjValue>| {
+        env.add_function("now", move |args: Rest<ValueOrKwargs>| {
             helper_args("now", &args)?;
             Ok(
                 chrono::DateTime::from_timestamp_millis(s.clock.now_millis() as i64)
@@ -442,7 +455,7 @@ impl Templates {
                     .unwrap_or_default(),
             )
         });
-        env.add_function("env", |args: Rest<MjValue>| -> Result<String, MjError> {
+        env.add_function("env", |args: Rest<ValueOrKwargs>| -> Result<String, MjError> {
             let (args, kwargs) = helper_args("env", &args)?;
             let name = text(&args[0]);
             let default = kwargs.get("default").map(|v| text(v).to_string());
@@ -739,6 +752,42 @@ mod tests {
         assert!(
             matches!(t.render_str("{{ 1 + }}", &v), Err(RenderError::Template(m)) if m.starts_with("template syntax error"))
         );
+    }
+
+    #[test]
+    fn helper_calls_are_checked_at_run_time_as_validate_checks_them() {
+        let t = templates(Clock::virtual_now());
+        let v = vars(json!({"n": 5000, "secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"}));
+        let message = |text: &str| match t.render_str(text, &v) {
+            Err(RenderError::Template(m)) => m,
+            other => panic!("{text}: expected an error, got {other:?}"),
+        };
+        // Above the cap is an error, not a silently shorter string.
+        assert_eq!(
+            message("{{ random(n) }}"),
+            "`random(n)` takes a whole number from 1 to 4096, not 5000"
+        );
+        assert_eq!(
+            message("{{ random(-1) }}"),
+            "`random(n)` takes a whole number from 1 to 4096, not -1"
+        );
+        assert_eq!(
+            message("{{ totp() }}"),
+            "`totp` takes 1 argument (secret), not 0"
+        );
+        assert_eq!(
+            message("{{ totp(secret, ofset=1) }}"),
+            "`totp` has no keyword argument `ofset`"
+        );
+        assert_eq!(message("{{ uuid(1) }}"), "`uuid` takes no arguments, not 1");
+        assert_eq!(
+            t.render_str("{{ random(4096) }}", &v)
+                .unwrap()
+                .as_str()
+                .map(str::len),
+            Some(4096)
+        );
+        assert!(t.render_str("{{ totp(secret, offset=-1) }}", &v).is_ok());
     }
 
     #[test]

@@ -227,7 +227,7 @@ impl Checker {
                 c.node(file, source, pool, &scope);
                 c.node(file, source, client, &scope);
                 let members = operations::input_members("CreateUserPool").unwrap_or_default();
-                let allowed: Vec<&str> = members.iter().copied().collect();
+                let allowed: Vec<&str> = members.to_vec();
                 let mut candidates = allowed.clone();
                 candidates.extend(FIXTURE_KEYS);
                 c.keys(
@@ -253,7 +253,7 @@ impl Checker {
                     "client keys are CreateUserPoolClient parameters (the fixture sets UserPoolId)",
                 );
                 let members = operations::input_members("AdminCreateUser").unwrap_or_default();
-                let mut allowed: Vec<&str> = members.iter().copied().collect();
+                let mut allowed: Vec<&str> = members.to_vec();
                 allowed.push("Password");
                 let generates_secret = client
                     .get("GenerateSecret")
@@ -865,4 +865,313 @@ fn variable_range(tokens: &[(Tok, Range<usize>)], dotted: &str) -> Option<Range<
         }
         end.map(|end| tokens[i].1.start..end)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::load::Loader;
+    use super::*;
+
+    /// Writes `files` (name, text) into a fresh folder and loads `main.yaml`
+    /// (a scenario, or with `flow` the flow `flows/main.yaml`) with `labels`.
+    fn load(files: &[(&str, &str)], labels: &[&str]) -> Vec<Diagnostic> {
+        let dir = std::env::temp_dir().join(format!("cs-check-{}", uuid::Uuid::new_v4()));
+        for (name, text) in files {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let mut loader = Loader::with_labels(labels.iter().map(|l| l.to_string()));
+        let main = dir.join("main.yaml");
+        let result = if main.exists() {
+            loader.load_scenario(&main).err()
+        } else {
+            loader.load_flow(&dir.join("flows/main.yaml")).err()
+        };
+        let _ = std::fs::remove_dir_all(&dir);
+        result.unwrap_or_default()
+    }
+
+    fn scenario(text: &str) -> Vec<Diagnostic> {
+        load(&[("main.yaml", text)], &[])
+    }
+
+    /// The one problem found: (line, col, message, hint).
+    fn one(diags: &[Diagnostic]) -> (usize, usize, &str, &str) {
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        let d = &diags[0];
+        (
+            d.span.line,
+            d.span.col,
+            d.message.as_str(),
+            d.hint.as_deref().unwrap_or_default(),
+        )
+    }
+
+    const STEP: &str = "steps:\n  - call: AdminGetUser\n    with: { UserPoolId: \"{{ pool_id }}\", Username: \"{{ username }}\" }\n";
+
+    fn with_vars(vars: &str) -> String {
+        format!("name: t\nvars:\n  pool_id: p\n  username: u\n{vars}{STEP}")
+    }
+
+    #[test]
+    fn a_clean_scenario_has_no_problems() {
+        assert_eq!(scenario(&with_vars("")), vec![]);
+        let text = "name: t\npool:\n  MfaConfiguration: \"OFF\"\n  client: { GenerateSecret: true, ExplicitAuthFlows: [ALLOW_USER_PASSWORD_AUTH] }\n  users:\n    - { Username: ann, Password: \"P-{{ random(12) }}\", UserAttributes: [] }\nsteps:\n  - call: InitiateAuth\n    only: [stub, aws]\n    with: { ClientId: \"{{ client.id }}\", AuthFlow: USER_PASSWORD_AUTH, AuthParameters: { USERNAME: ann, SECRET_HASH: \"{{ secret_hash('ann', client_secret=client.secret) }}\" }, \"{{ 'Templated' }}\": 1 }\n    save: { token: AuthenticationResult.AccessToken }\n  - call: GetUser\n    with: { AccessToken: \"{{ token | trim }}-{{ target }}{{ run_id }}{{ now() }}{{ env('HOME', default='') }}{{ totp('GEZDGNBVGY3TQOJQ', offset=-1) }}\" }\n    expect: { Username: \"{{ pool.name }}\" }\n";
+        assert_eq!(scenario(text), vec![]);
+    }
+
+    #[test]
+    fn template_syntax_errors_point_into_the_string() {
+        let d = scenario(&with_vars("  bad: \"x-{{ username + }}\"\n"));
+        let (line, col, message, hint) = one(&d);
+        assert_eq!(
+            (line, message),
+            (5, "template syntax error: unexpected end of variable block")
+        );
+        assert!(col > 8, "inside the string: {col}");
+        assert!(hint.contains("minijinja"), "{hint}");
+    }
+
+    #[test]
+    fn variables_are_defined_in_order() {
+        // A var may use earlier vars only.
+        let d = scenario(&with_vars("  a: \"{{ b }}\"\n  b: x\n"));
+        assert_eq!(
+            one(&d),
+            (
+                5,
+                10,
+                "undefined variable `b`",
+                "defined here: pool_id, run_id, target, username"
+            )
+        );
+        // A step may use only what earlier steps saved; a skipped step's save counts.
+        let text = "name: t\nsteps:\n  - call: GetUser\n    with: { AccessToken: \"{{ token }}\" }\n  - call: InitiateAuth\n    skip: { aws: why }\n    with: { ClientId: c, AuthFlow: USER_PASSWORD_AUTH }\n    save: { token: AuthenticationResult.AccessToken }\n  - call: GetUser\n    with: { AccessToken: \"{{ token }}\" }\n";
+        let d = scenario(text);
+        let (line, col, message, hint) = one(&d);
+        assert_eq!((line, col, message), (4, 30, "undefined variable `token`"));
+        assert!(hint.contains("saved only later"), "{hint}");
+        // The fixture exists in steps and users, not in vars; pool.idd is misspelt.
+        let text = "name: t\npool: {}\nvars:\n  early: \"{{ pool.id }}\"\nsteps:\n  - call: AdminGetUser\n    with: { UserPoolId: \"{{ pool.idd }}\", Username: \"{{ client.secret }}\" }\n";
+        let d = scenario(text);
+        assert_eq!(d.len(), 3, "{d:#?}");
+        assert_eq!(d[0].message, "undefined variable `pool`");
+        assert!(d[0].hint.as_deref().unwrap().contains("not in `vars`"));
+        assert_eq!(d[1].message, "undefined variable `pool.idd`");
+        assert_eq!(d[1].hint.as_deref(), Some("did you mean `id`?"));
+        assert_eq!(d[2].message, "undefined variable `client.secret`");
+        assert!(d[2].hint.as_deref().unwrap().contains("GenerateSecret"));
+    }
+
+    #[test]
+    fn flow_parameters_and_saves() {
+        let flow = "params: { username: ~, device: phone }\nsteps:\n  - call: AdminGetUser\n    with: { UserPoolId: \"{{ pool.id }}\", Username: \"{{ username }}-{{ device }}\" }\n    save: { status: UserStatus }\n";
+        let main = "name: t\npool: {}\nsteps:\n  - use: flows/f.yaml\n    with: { username: ann }\n  - call: AdminGetUser\n    with: { UserPoolId: \"{{ status }}\", Username: \"{{ device }}\" }\n";
+        let d = load(&[("main.yaml", main), ("flows/f.yaml", flow)], &[]);
+        // What the flow saves stays visible; its parameters do not.
+        assert_eq!(one(&d).2, "undefined variable `device`");
+        // A flow on its own: its parameters and the fixture are defined.
+        assert_eq!(load(&[("flows/main.yaml", flow)], &[]), vec![]);
+        let broken = flow.replace("{{ device }}", "{{ devise }}");
+        let d = load(&[("flows/main.yaml", &broken)], &[]);
+        let (line, _, message, hint) = one(&d);
+        assert_eq!(
+            (line, message, hint),
+            (4, "undefined variable `devise`", "did you mean `device`?")
+        );
+        // Used from a scenario, a flow's problems are reported at the flow.
+        let d = load(&[("main.yaml", main), ("flows/f.yaml", &broken)], &[]);
+        assert!(
+            d.iter()
+                .any(|x| x.file.ends_with("flows/f.yaml")
+                    && x.message == "undefined variable `devise`"),
+            "{d:#?}"
+        );
+    }
+
+    #[test]
+    fn helpers_filters_arity_and_constant_arguments() {
+        let cases = [
+            (
+                "{{ totpp('A') }}",
+                "unknown helper `totpp`",
+                "did you mean `totp`?",
+            ),
+            (
+                "{{ uuid() | uper }}",
+                "unknown filter `uper`",
+                "did you mean `upper`?",
+            ),
+            (
+                "{{ uuid(1) }}",
+                "`uuid` takes no arguments, not 1",
+                "call it as `uuid()`",
+            ),
+            (
+                "{{ totp() }}",
+                "`totp` takes 1 argument (secret), not 0",
+                "call it as `totp(secret, offset=…, reuse=…)`",
+            ),
+            (
+                "{{ totp('A', ofset=1) }}",
+                "`totp` has no keyword argument `ofset`",
+                "did you mean `offset=`?",
+            ),
+            (
+                "{{ totp('A', reuse=1) }}",
+                "`totp`'s `reuse` must be true or false, not a number",
+                "call it as `totp(secret, offset=…, reuse=…)`",
+            ),
+            (
+                "{{ random(-1) }}",
+                "`random(n)` takes a whole number from 1 to 4096, not -1",
+                "random strings are at most 4096 characters",
+            ),
+            (
+                "{{ random(4097) }}",
+                "`random(n)` takes a whole number from 1 to 4096, not 4097",
+                "random strings are at most 4096 characters",
+            ),
+            (
+                "{{ code(3) }}",
+                "`code`'s `username` must be a string, not a number",
+                "call it as `code(username)`",
+            ),
+        ];
+        for (template, message, hint) in cases {
+            let d = scenario(&with_vars(&format!("  x: \"{template}\"\n")));
+            let (line, col, m, h) = one(&d);
+            assert_eq!((line, m, h), (5, message, hint), "{template}");
+            assert!(col >= 9, "{template}: the caret points into the template");
+        }
+        // Arguments only the run knows are not judged; the largest random is fine.
+        assert_eq!(
+            scenario(&with_vars(
+                "  x: \"{{ random(4096) }}{{ random(username | length) }}{{ code(username) }}\"\n"
+            )),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn saves_and_expectations() {
+        let step = |extra: &str| {
+            format!(
+                "name: t\nsteps:\n  - call: InitiateAuth\n    with: {{ ClientId: c, AuthFlow: USER_PASSWORD_AUTH }}\n{extra}"
+            )
+        };
+        let d = scenario(&step("    save: { s: Sesion }\n"));
+        assert_eq!(
+            one(&d),
+            (
+                5,
+                16,
+                "`Sesion` is not in InitiateAuth's response",
+                "did you mean `Session`?"
+            )
+        );
+        let d = scenario(&step("    save: { s: \"{{ x }}\" }\n"));
+        assert!(
+            one(&d)
+                .2
+                .starts_with("`save` takes a response path, not a template")
+        );
+        let d = scenario(&step(
+            "    expect: { error: NotAuthorizedException, challenge: NEW_PASSWORD_REQUIRED }\n",
+        ));
+        assert_eq!(
+            one(&d).2,
+            "`error` and `challenge` cannot both hold: a call that fails answers no challenge"
+        );
+        assert_eq!(
+            scenario(&step(
+                "    expect: { error: NotAuthorizedException, challenge: null }\n"
+            )),
+            vec![]
+        );
+        // Templates in expectations are checked too.
+        let d = scenario(&step(
+            "    expect: { Session: { not: \"{{ sesion }}\" } }\n",
+        ));
+        assert_eq!(one(&d).2, "undefined variable `sesion`");
+    }
+
+    #[test]
+    fn target_names_are_built_in_or_labels_of_the_run() {
+        let text = "name: t\nonly: [stubb]\nsteps:\n  - call: ListUserPools\n    with: { MaxResults: 1 }\n    skip: { moto2: why }\n";
+        let d = scenario(text);
+        assert_eq!(d.len(), 2, "{d:#?}");
+        assert_eq!(
+            (d[0].span.line, d[0].span.col, d[0].message.as_str()),
+            (2, 8, "unknown target `stubb`")
+        );
+        assert_eq!(d[0].hint.as_deref(), Some("did you mean `stub`?"));
+        assert_eq!(d[1].message, "unknown target `moto2`");
+        let d = load(&[("main.yaml", &text.replace("stubb", "stub"))], &["moto2"]);
+        assert_eq!(d, vec![]);
+    }
+
+    #[test]
+    fn fixture_and_request_members_come_from_the_sdk_model() {
+        let text = "name: t\npool:\n  MfaConfig: \"OFF\"\n  client: { ExplicitAuthFlow: [], UserPoolId: x }\n  users:\n    - { Username: ann, Passwrd: x }\nsteps:\n  - call: InitiateAuth\n    with: { ClientId: c, AuthFlow: USER_PASSWORD_AUTH, AuthParameter: {}, clientId: c }\n";
+        let d = scenario(text);
+        let got: Vec<(usize, &str, &str)> = d
+            .iter()
+            .map(|d| {
+                (
+                    d.span.line,
+                    d.message.as_str(),
+                    d.hint.as_deref().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    3,
+                    "unknown key `MfaConfig` in `pool`",
+                    "did you mean `MfaConfiguration`?"
+                ),
+                (
+                    4,
+                    "unknown key `ExplicitAuthFlow` in `client`",
+                    "did you mean `ExplicitAuthFlows`?"
+                ),
+                (
+                    4,
+                    "unknown key `UserPoolId` in `client`",
+                    "client keys are CreateUserPoolClient parameters (the fixture sets UserPoolId)"
+                ),
+                (
+                    6,
+                    "unknown key `Passwrd` in a fixture user",
+                    "did you mean `Password`?"
+                ),
+                (
+                    9,
+                    "unknown key `AuthParameter` in InitiateAuth's request",
+                    "did you mean `AuthParameters`?"
+                ),
+                (
+                    9,
+                    "unknown key `clientId` in InitiateAuth's request",
+                    "did you mean `ClientId`?"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn spans_map_template_offsets_to_columns() {
+        let source = "a: \"x {{ y }}\"\nb: x {{ y }}\n";
+        let root = crate::scenario::yaml::parse(source).unwrap();
+        let quoted = root.get("a").unwrap();
+        let plain = root.get("b").unwrap();
+        let s = span_in(source, quoted, "x {{ y }}", true, 5..6);
+        assert_eq!((s.line, s.col, s.end_col), (1, 10, 11));
+        let s = span_in(source, plain, "x {{ y }}", false, 5..6);
+        assert_eq!((s.line, s.col, s.end_col), (2, 9, 10));
+    }
 }
