@@ -164,6 +164,12 @@ pub(super) struct Checker {
     undefined: bool,
     /// Whether there is a `pool:` fixture (for hints).
     fixture: bool,
+    /// Flows whose saves were collected.
+    visited: HashSet<usize>,
+    /// What each flow saves.
+    saves_of: HashMap<usize, Vec<String>>,
+    /// Flows checked, with the names visible inside.
+    checked: HashSet<(usize, Vec<String>)>,
 }
 
 impl Checker {
@@ -176,6 +182,9 @@ impl Checker {
             saved_at: HashMap::new(),
             undefined,
             fixture: true,
+            visited: HashSet::new(),
+            saves_of: HashMap::new(),
+            checked: HashSet::new(),
         }
     }
 
@@ -312,10 +321,30 @@ impl Checker {
                             .or_insert_with(|| location(&step.source.path, save.span));
                     }
                 }
-                Action::Use(u) => self.collect_saves(&u.flow.steps),
+                // Each flow once, however often it is used.
+                Action::Use(u) if self.visited.insert(flow_id(&u.flow)) => {
+                    self.collect_saves(&u.flow.steps)
+                }
+                Action::Use(_) | Action::Wait(_) => {}
+            }
+        }
+    }
+
+    /// Every variable `flow` saves, its nested flows included (computed once per flow).
+    fn flow_saves(&mut self, flow: &Flow) -> Vec<String> {
+        if let Some(saves) = self.saves_of.get(&flow_id(flow)) {
+            return saves.clone();
+        }
+        let mut saves = Vec::new();
+        for step in &flow.steps {
+            match &step.action {
+                Action::Call(c) => saves.extend(c.save.iter().map(|s| s.var.clone())),
+                Action::Use(u) => saves.extend(self.flow_saves(&u.flow)),
                 Action::Wait(_) => {}
             }
         }
+        self.saves_of.insert(flow_id(flow), saves.clone());
+        saves
     }
 
     /// Checks `steps` in order, defining what they save in `scope`.
@@ -365,25 +394,20 @@ impl Checker {
                     for p in &u.flow.params {
                         inner.define(&p.name, Shape::Any);
                     }
-                    self.steps(&u.flow.steps, &mut inner);
+                    // A flow is checked once per set of visible names (not once
+                    // per use: flows using flows would multiply the work).
+                    let names: Vec<String> = inner.vars.keys().cloned().collect();
+                    if self.checked.insert((flow_id(&u.flow), names)) {
+                        self.steps(&u.flow.steps, &mut inner);
+                    }
                     // What the flow saves stays visible; its parameters do not.
-                    for (name, shape) in inner.vars {
-                        if self.saves_in(&u.flow.steps, &name) {
-                            scope.vars.insert(name, shape);
-                        }
+                    for name in self.flow_saves(&u.flow) {
+                        scope.define(&name, Shape::Any);
                     }
                 }
                 Action::Wait(_) => {}
             }
         }
-    }
-
-    fn saves_in(&self, steps: &[Step], name: &str) -> bool {
-        steps.iter().any(|s| match &s.action {
-            Action::Call(c) => c.save.iter().any(|v| v.var == name),
-            Action::Use(u) => self.saves_in(&u.flow.steps, name),
-            Action::Wait(_) => false,
-        })
     }
 
     fn report(&mut self, d: Diagnostic) {
@@ -596,6 +620,11 @@ impl Checker {
     }
 }
 
+/// Identifies a loaded flow (the loader shares one `Arc` per file).
+fn flow_id(flow: &Flow) -> usize {
+    flow as *const Flow as usize
+}
+
 /// The span of `range` (bytes of `text`, the value of `node`) in the file:
 /// exact when the string is on one line as written (no escapes), else the
 /// whole value.
@@ -603,6 +632,14 @@ fn span_in(source: &str, node: &Node, text: &str, quoted: bool, range: Range<usi
     let span = node.span;
     if span.line != span.end_line || text.contains('\n') || range.end > text.len() {
         return span;
+    }
+    // minijinja's byte offsets may fall inside a character: widen to whole ones.
+    let mut range = range;
+    while !text.is_char_boundary(range.start) {
+        range.start -= 1;
+    }
+    while !text.is_char_boundary(range.end) {
+        range.end += 1;
     }
     let Some(line) = source.lines().nth(span.line.saturating_sub(1)) else {
         return span;
@@ -660,11 +697,11 @@ fn lex(text: &str) -> Vec<(Tok, Range<usize>)> {
     let mut out = Vec::new();
     let mut i = 0;
     while i + 1 < bytes.len() {
-        let open = &text[i..i + 2];
-        let close = match open {
-            "{{" => "}}",
-            "{%" => "%}",
-            "{#" => {
+        // Bytes, not `&str` slices: `i` may sit inside a multi-byte character here.
+        let close = match (bytes[i], bytes[i + 1]) {
+            (b'{', b'{') => "}}",
+            (b'{', b'%') => "%}",
+            (b'{', b'#') => {
                 i = text[i..].find("#}").map_or(bytes.len(), |j| i + j + 2);
                 continue;
             }
@@ -708,7 +745,7 @@ fn lex(text: &str) -> Vec<(Tok, Range<usize>)> {
                     i += 1;
                 }
                 out.push((Tok::Num(text[start..i].to_string()), start..i));
-            } else if c.is_alphabetic() || c == '_' {
+            } else if c.is_ascii_alphabetic() || c == '_' {
                 while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                     i += 1;
                 }
@@ -1160,6 +1197,23 @@ mod tests {
                     "did you mean `ClientId`?"
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn non_ascii_text_and_odd_templates_do_not_trip_the_checker() {
+        for x in [
+            "ünï {{ username }} ✓ {{ 'ß' ~ username }}",
+            "{{ ñame }}",
+            "é{# c #}{{ username }}{% if username %}ü{% endif %}",
+            "{{ username }",
+            "{{",
+        ] {
+            let _ = scenario(&with_vars(&format!("  x: \"{x}\"\n")));
+        }
+        assert_eq!(
+            scenario(&with_vars("  x: \"ünï {{ username }} ✓\"\n")),
+            vec![]
         );
     }
 
