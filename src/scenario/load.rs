@@ -35,10 +35,11 @@ const EXISTING_KEYS: &[&str] = &["id", "client_id", "client_secret"];
 /// Directory names holding reusable flows rather than scenarios.
 pub const FLOW_DIR: &str = "flows";
 
-/// Whether `path` is a flow file (it lies in a `flows/` folder).
+/// Whether `path` is a flow file: its folder is named `flows`.
 pub fn is_flow_file(path: &FsPath) -> bool {
     path.parent()
-        .is_some_and(|dir| dir.components().any(|c| c.as_os_str() == FLOW_DIR))
+        .and_then(FsPath::file_name)
+        .is_some_and(|dir| dir == FLOW_DIR)
 }
 
 /// Finds scenario files under `paths` (files are taken as given; directories
