@@ -144,9 +144,14 @@ impl Helper {
                 ("random", "n") => match value.as_u64() {
                     Some(n) if (1..=RANDOM_MAX).contains(&n) => continue,
                     _ => {
+                        // Only a number is shown: any other value could be a secret.
+                        let given = match value {
+                            Value::Number(n) => n.to_string(),
+                            other => crate::path::kind_of(other).to_string(),
+                        };
                         return fail(
                             format!(
-                                "`random(n)` takes a whole number from 1 to {RANDOM_MAX}, not {value}"
+                                "`random(n)` takes a whole number from 1 to {RANDOM_MAX}, not {given}"
                             ),
                             Some(format!(
                                 "random strings are at most {RANDOM_MAX} characters"
@@ -770,6 +775,11 @@ mod tests {
         assert_eq!(
             message("{{ random(-1) }}"),
             "`random(n)` takes a whole number from 1 to 4096, not -1"
+        );
+        // A value that is not a number is named by its kind, never shown.
+        assert_eq!(
+            message("{{ random(secret) }}"),
+            "`random(n)` takes a whole number from 1 to 4096, not a string"
         );
         assert_eq!(
             message("{{ totp() }}"),

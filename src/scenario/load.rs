@@ -231,10 +231,10 @@ impl Loader {
             let lost = (!ctx.incomplete).then_some(ctx.lost.as_slice());
             let found = Checker::scenario(s, lost);
             ctx.diags.extend(found);
-            // In file order (a flow's problems sit with its file).
-            ctx.diags.sort_by(|a, b| {
-                (&a.file, a.span.line, a.span.col).cmp(&(&b.file, b.span.line, b.span.col))
-            });
+            // In file order: this file's problems first, then each flow's.
+            let own = ctx.source.path.clone();
+            ctx.diags
+                .sort_by_key(|d| (d.file != own, d.file.clone(), d.span.line, d.span.col));
         }
         match scenario {
             Some(s) if ctx.diags.is_empty() => Ok(s),
