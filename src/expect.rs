@@ -270,6 +270,26 @@ impl Compiler {
                 return expectation;
             }
         };
+        let error_key = entries.iter().find(|(k, _)| k.name == "error");
+        // (`challenge: null` with an error is redundant, not contradictory.)
+        let challenge_key = entries
+            .iter()
+            .find(|(k, v)| k.name == "challenge" && !matches!(v.value, NodeValue::Null));
+        if let (Some((error, _)), Some((challenge, _))) = (error_key, challenge_key) {
+            let (first, second) = if error.span.line <= challenge.span.line {
+                (error, challenge)
+            } else {
+                (challenge, error)
+            };
+            self.error(
+                second.span,
+                format!(
+                    "`{}` and `{}` cannot both hold: a call that fails answers no challenge",
+                    first.name, second.name
+                ),
+                Some("expect the error, or the challenge, in separate steps".into()),
+            );
+        }
         for (key, value) in entries {
             match key.name.as_str() {
                 "challenge" => {
@@ -770,6 +790,46 @@ struct Evaluator<'r, 'f> {
 }
 
 impl Expectation {
+    /// Every node that is rendered before matching (templated values and
+    /// regexes), so `validate` can check their templates.
+    pub fn template_nodes(&self) -> Vec<&Node> {
+        fn matcher<'a>(m: &'a Matcher, out: &mut Vec<&'a Node>) {
+            match m {
+                Matcher::Value(node) => out.push(node),
+                Matcher::Fields { fields, .. } => {
+                    fields.iter().for_each(|c| matcher(&c.matcher, out))
+                }
+                Matcher::List { items, .. } => items.iter().for_each(|i| matcher(i, out)),
+                Matcher::All(rules) => {
+                    for rule in rules {
+                        match &rule.kind {
+                            RuleKind::Equals(node) | RuleKind::Regex(Pattern::Template(node)) => {
+                                out.push(node)
+                            }
+                            RuleKind::OneOf(ms) => ms.iter().for_each(|m| matcher(m, out)),
+                            RuleKind::Not(m) | RuleKind::Contains(m) => matcher(m, out),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(ErrorExpectation {
+            message: Some((Pattern::Template(node), _)),
+            ..
+        }) = &self.error
+        {
+            out.push(node);
+        }
+        for check in &self.checks {
+            if let TopCheck::Field(c) = check {
+                matcher(&c.matcher, &mut out);
+            }
+        }
+        out
+    }
+
     /// True when the step expects the call to fail.
     pub fn expects_error(&self) -> bool {
         self.error.is_some()

@@ -414,7 +414,7 @@ async fn run(
     junit_file: Option<PathBuf>,
 ) -> i32 {
     let started = Instant::now();
-    let loaded = match load(&paths, filter.as_deref()) {
+    let loaded = match load(&paths, filter.as_deref(), &[]) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -658,7 +658,8 @@ async fn parity(args: ParityArgs) -> i32 {
         errln!("error: --targets is empty");
         return exit::USAGE;
     }
-    let loaded = match load(&args.paths, args.filter.as_deref()) {
+    let labels: Vec<String> = targets.iter().map(|t| t.label.clone()).collect();
+    let loaded = match load(&args.paths, args.filter.as_deref(), &labels) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -775,8 +776,8 @@ fn load_deviations(file: Option<&std::path::Path>) -> Result<Arc<Deviations>, i3
 }
 
 /// Loads scenarios and prints every problem of the broken files; `Err` is the exit code.
-fn load(paths: &[PathBuf], filter: Option<&str>) -> Result<LoadedSuite, i32> {
-    let loaded = suite::load(paths, filter).map_err(|e| {
+fn load(paths: &[PathBuf], filter: Option<&str>, labels: &[String]) -> Result<LoadedSuite, i32> {
+    let loaded = suite::load(paths, filter, labels).map_err(|e| {
         errln!("error: {e}");
         exit::USAGE
     })?;
@@ -796,7 +797,7 @@ fn load_exit(loaded: &LoadedSuite) -> i32 {
 }
 
 fn list(paths: Vec<PathBuf>, filter: Option<String>) -> i32 {
-    let loaded = match load(&paths, filter.as_deref()) {
+    let loaded = match load(&paths, filter.as_deref(), &[]) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -812,14 +813,14 @@ fn list(paths: Vec<PathBuf>, filter: Option<String>) -> i32 {
 }
 
 fn validate(paths: Vec<PathBuf>) -> i32 {
-    let loaded = match load(&paths, None) {
+    let loaded = match load(&paths, None, &[]) {
         Ok(l) => l,
         Err(code) => return code,
     };
     let problems: usize = loaded.invalid.iter().map(Vec::len).sum();
     outln!(
         "{} valid, {} invalid file(s), {problems} problem(s)",
-        loaded.scenarios.len(),
+        loaded.scenarios.len() + loaded.flows,
         loaded.invalid.len()
     );
     load_exit(&loaded)

@@ -154,6 +154,15 @@ impl Path {
         &self.text
     }
 
+    /// The object key the path starts with (`AuthenticationResult` of
+    /// `AuthenticationResult.AccessToken`), if it starts with one.
+    pub fn first_key(&self) -> Option<&str> {
+        match self.segments.first() {
+            Some(Segment::Key { name, .. }) => Some(name),
+            _ => None,
+        }
+    }
+
     /// True for the empty path (the whole response).
     pub fn is_root(&self) -> bool {
         self.segments.is_empty()

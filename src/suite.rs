@@ -16,7 +16,7 @@ use crate::clock::Clock;
 use crate::deviations::Deviations;
 use crate::engine::{Failure, FailureKind, Outcome, RunSettings, ScenarioRun, run_scenario};
 use crate::parity;
-use crate::scenario::{Diagnostic, Loader, Scenario, discover};
+use crate::scenario::{Diagnostic, Loader, Scenario, discover, is_flow_file};
 use crate::snapshot::{self, ReferenceSource, SnapshotMode};
 use crate::target::{Target, TargetSpec};
 
@@ -24,21 +24,37 @@ use crate::target::{Target, TargetSpec};
 pub struct LoadedSuite {
     pub scenarios: Vec<Scenario>,
     pub invalid: Vec<Vec<Diagnostic>>,
+    /// Flow files named in `paths` (in a `flows/` folder) that are valid.
+    pub flows: usize,
 }
 
 /// Finds and loads scenario files; `filter` keeps scenarios whose name or
 /// path relative to the folder given (without `.yaml`; see [`filter_path`])
 /// contains it, or that have it as a tag (case-insensitive). Broken files are
-/// collected, not fatal.
-pub fn load(paths: &[PathBuf], filter: Option<&str>) -> Result<LoadedSuite, String> {
+/// collected, not fatal. `labels` are target names `only:`/`skip:` may use
+/// besides the built-in ones (a parity run's labels). Flow files are checked
+/// as flows.
+pub fn load(
+    paths: &[PathBuf],
+    filter: Option<&str>,
+    labels: &[String],
+) -> Result<LoadedSuite, String> {
     let files = discover(paths)?;
-    let mut loader = Loader::new();
+    let mut loader = Loader::with_labels(labels.iter().cloned());
     let mut suite = LoadedSuite {
         scenarios: Vec::new(),
         invalid: Vec::new(),
+        flows: 0,
     };
     let filter = filter.map(str::to_lowercase);
     for file in files {
+        if is_flow_file(&file) {
+            match loader.load_flow(&file) {
+                Ok(_) => suite.flows += 1,
+                Err(diags) => suite.invalid.push(diags),
+            }
+            continue;
+        }
         match loader.load_scenario(&file) {
             Ok(s) => {
                 let keep = filter.as_ref().is_none_or(|f| {
@@ -385,7 +401,7 @@ mod tests {
     /// finishes while the first one (started first) waits on a real clock.
     #[tokio::test]
     async fn a_real_wait_lets_the_next_scenario_run() {
-        let loaded = load(&[PathBuf::from("tests/fixtures/waits")], None).unwrap();
+        let loaded = load(&[PathBuf::from("tests/fixtures/waits")], None, &[]).unwrap();
         let loaded = LoadedSuite {
             scenarios: loaded
                 .scenarios

@@ -32,6 +32,10 @@ pub enum TargetSpec {
 }
 
 impl TargetSpec {
+    /// Every name [`TargetSpec::name`] gives: what `only:` / `skip:` may name
+    /// (besides the labels of a parity run).
+    pub const NAMES: &[&str] = &["stub", "aws", "moto", "cognito-local", "endpoint"];
+
     /// The name scenarios use in `only:` / `skip:`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -292,6 +296,10 @@ mod tests {
             }
         );
         assert!("endpoint=localhost:5000".parse::<TargetSpec>().is_err());
+        for spec in ["stub", "aws", "moto", "cognito-local", "endpoint=http://x"] {
+            let name = spec.parse::<TargetSpec>().unwrap().name();
+            assert!(TargetSpec::NAMES.contains(&name), "{name}");
+        }
         assert!(
             "moto2"
                 .parse::<TargetSpec>()

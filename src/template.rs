@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use minijinja::value::{Kwargs, Value as MjValue};
+use minijinja::value::{ArgType as _, Kwargs, Rest, Value as MjValue, ValueOrKwargs};
 use minijinja::{Environment, Error as MjError, ErrorKind, UndefinedBehavior};
 use rand::RngExt as _;
 use serde_json::{Map, Value};
@@ -22,16 +22,208 @@ use crate::scenario::yaml::{Node, NodeValue, Span};
 /// Variables visible to templates (scenario vars, saves, `pool`, `client`, `target`).
 pub type Vars = Map<String, Value>;
 
-/// Names of the helper functions, so they are never reported as undefined variables.
-pub const HELPERS: &[&str] = &[
-    "totp",
-    "secret_hash",
-    "code",
-    "uuid",
-    "random",
-    "now",
-    "env",
+/// A helper function's signature: what rendering accepts, and what
+/// `validate` checks without running anything.
+#[derive(Debug)]
+pub struct Helper {
+    pub name: &'static str,
+    /// Positional parameters, all required.
+    pub params: &'static [&'static str],
+    /// Keyword arguments it accepts (all optional).
+    pub kwargs: &'static [&'static str],
+}
+
+/// The helper functions, so they are never reported as undefined variables.
+pub const HELPERS: &[Helper] = &[
+    Helper {
+        name: "totp",
+        params: &["secret"],
+        kwargs: &["offset", "reuse"],
+    },
+    Helper {
+        name: "secret_hash",
+        params: &["username"],
+        kwargs: &["client_id", "client_secret"],
+    },
+    Helper {
+        name: "code",
+        params: &["username"],
+        kwargs: &[],
+    },
+    Helper {
+        name: "uuid",
+        params: &[],
+        kwargs: &[],
+    },
+    Helper {
+        name: "random",
+        params: &["n"],
+        kwargs: &[],
+    },
+    Helper {
+        name: "now",
+        params: &[],
+        kwargs: &[],
+    },
+    Helper {
+        name: "env",
+        params: &["name"],
+        kwargs: &["default"],
+    },
 ];
+
+/// The most characters `random(n)` makes.
+pub const RANDOM_MAX: u64 = 4096;
+
+/// The helper called `name`.
+pub fn helper(name: &str) -> Option<&'static Helper> {
+    HELPERS.iter().find(|h| h.name == name)
+}
+
+/// A helper call that cannot work, with a hint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallError {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Helper {
+    /// `totp(secret, offset=…, reuse=…)`.
+    pub fn usage(&self) -> String {
+        let kwargs = self.kwargs.iter().map(|k| format!("{k}=…"));
+        let all: Vec<String> = self
+            .params
+            .iter()
+            .map(|p| p.to_string())
+            .chain(kwargs)
+            .collect();
+        format!("{}({})", self.name, all.join(", "))
+    }
+
+    /// Checks a call's arguments: their number, keyword names, and the values
+    /// that are known (`None`: only the run knows it). Rendering checks the
+    /// same with every value known, so `validate` and a run agree.
+    pub fn check(
+        &self,
+        positional: &[Option<Value>],
+        kwargs: &[(&str, Option<Value>)],
+    ) -> Result<(), CallError> {
+        let fail = |message: String, hint: Option<String>| Err(CallError { message, hint });
+        if positional.len() != self.params.len() {
+            let takes = match self.params.len() {
+                0 => "no arguments".to_string(),
+                1 => format!("1 argument ({})", self.params[0]),
+                n => format!("{n} arguments ({})", self.params.join(", ")),
+            };
+            return fail(
+                format!("`{}` takes {takes}, not {}", self.name, positional.len()),
+                Some(format!("call it as `{}`", self.usage())),
+            );
+        }
+        for (name, _) in kwargs {
+            if !self.kwargs.contains(name) {
+                let hint = match did_you_mean(name, self.kwargs.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}=`?"),
+                    None => format!("call it as `{}`", self.usage()),
+                };
+                return fail(
+                    format!("`{}` has no keyword argument `{name}`", self.name),
+                    Some(hint),
+                );
+            }
+        }
+        let args = self
+            .params
+            .iter()
+            .copied()
+            .zip(positional)
+            .chain(kwargs.iter().map(|(k, v)| (*k, v)));
+        for (param, value) in args {
+            let Some(value) = value else { continue };
+            let wanted = match (self.name, param) {
+                ("random", "n") => match value.as_u64() {
+                    Some(n) if (1..=RANDOM_MAX).contains(&n) => continue,
+                    _ => {
+                        // Only a number is shown: any other value could be a secret.
+                        let given = match value {
+                            Value::Number(n) => n.to_string(),
+                            other => crate::path::kind_of(other).to_string(),
+                        };
+                        return fail(
+                            format!(
+                                "`random(n)` takes a whole number from 1 to {RANDOM_MAX}, not {given}"
+                            ),
+                            Some(format!(
+                                "random strings are at most {RANDOM_MAX} characters"
+                            )),
+                        );
+                    }
+                },
+                ("totp", "offset") if value.is_i64() => continue,
+                ("totp", "offset") => "a whole number of 30-second windows",
+                ("totp", "reuse") if value.is_boolean() => continue,
+                ("totp", "reuse") => "true or false",
+                (_, _) if value.is_string() => continue,
+                (_, _) => "a string",
+            };
+            return fail(
+                format!(
+                    "`{}`'s `{param}` must be {wanted}, not {}",
+                    self.name,
+                    crate::path::kind_of(value)
+                ),
+                Some(format!("call it as `{}`", self.usage())),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A helper's arguments at run time, checked by [`Helper::check`]:
+/// positional values and keyword arguments as JSON.
+fn helper_args(
+    name: &str,
+    args: &[ValueOrKwargs],
+) -> Result<(Vec<Value>, Map<String, Value>), MjError> {
+    let helper = helper(name).expect("registered helpers are in HELPERS");
+    let json = |v: &MjValue| {
+        serde_json::to_value(v)
+            .map_err(|e| MjError::new(ErrorKind::BadSerialization, e.to_string()))
+    };
+    let (positional, kwargs) = match args.split_last() {
+        Some((last, rest)) if last.is_kwargs() => (rest, Some(last)),
+        _ => (args, None),
+    };
+    let positional = positional
+        .iter()
+        .map(|v| json(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut named = Map::new();
+    if let Some(value) = kwargs {
+        // Read through `Kwargs`, which marks each one used (minijinja refuses unused ones).
+        let kwargs = Kwargs::from_value(Some(&**value))?;
+        let names: Vec<String> = kwargs.args().map(str::to_string).collect();
+        for name in names {
+            let value: MjValue = kwargs.get(&name)?;
+            named.insert(name, json(&value)?);
+        }
+    }
+    let kwargs = named;
+    let known: Vec<Option<Value>> = positional.iter().cloned().map(Some).collect();
+    let named: Vec<(&str, Option<Value>)> = kwargs
+        .iter()
+        .map(|(k, v)| (k.as_str(), Some(v.clone())))
+        .collect();
+    helper
+        .check(&known, &named)
+        .map_err(|e| MjError::new(ErrorKind::InvalidOperation, e.message))?;
+    Ok((positional, kwargs))
+}
+
+/// A checked string argument.
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
 
 /// Where confirmation codes come from (the stub's outbox, an emulator's state files, …).
 pub trait CodeSource: Send + Sync {
@@ -102,10 +294,12 @@ impl HelperState {
         &self.clock
     }
 
-    fn totp(&self, secret: &str, kwargs: Kwargs) -> Result<String, MjError> {
-        let offset: Option<i64> = kwargs.get("offset")?;
-        let reuse: Option<bool> = kwargs.get("reuse")?;
-        kwargs.assert_all_used()?;
+    fn totp(
+        &self,
+        secret: &str,
+        offset: Option<i64>,
+        reuse: Option<bool>,
+    ) -> Result<String, MjError> {
         let step = totp::step_of(self.clock.now_secs());
         let fail = |e: totp::TotpError| MjError::new(ErrorKind::InvalidOperation, e.to_string());
         if reuse == Some(true) {
@@ -139,11 +333,13 @@ impl HelperState {
         Ok(code)
     }
 
-    fn secret_hash(&self, username: &str, kwargs: Kwargs) -> Result<String, MjError> {
+    fn secret_hash(
+        &self,
+        username: &str,
+        client_id: Option<String>,
+        client_secret: Option<String>,
+    ) -> Result<String, MjError> {
         let client = self.client();
-        let client_id: Option<String> = kwargs.get("client_id")?;
-        let client_secret: Option<String> = kwargs.get("client_secret")?;
-        kwargs.assert_all_used()?;
         let client_id = client_id.or_else(|| client.as_ref().map(|c| c.client_id.clone()));
         let client_secret = client_secret.or_else(|| client.and_then(|c| c.client_secret));
         match (client_id, client_secret) {
@@ -230,27 +426,45 @@ impl Templates {
         // Values go into JSON, not HTML: never escape.
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         let s = state.clone();
-        env.add_function("totp", move |secret: String, kwargs: Kwargs| {
-            s.totp(&secret, kwargs)
+        env.add_function("totp", move |args: Rest<ValueOrKwargs>| {
+            let (args, kwargs) = helper_args("totp", &args)?;
+            let offset = kwargs.get("offset").and_then(Value::as_i64);
+            let reuse = kwargs.get("reuse").and_then(Value::as_bool);
+            s.totp(text(&args[0]), offset, reuse)
         });
         let s = state.clone();
-        env.add_function("secret_hash", move |username: String, kwargs: Kwargs| {
-            s.secret_hash(&username, kwargs)
+        env.add_function("secret_hash", move |args: Rest<ValueOrKwargs>| {
+            let (args, kwargs) = helper_args("secret_hash", &args)?;
+            let given = |k: &str| kwargs.get(k).map(|v| text(v).to_string());
+            s.secret_hash(text(&args[0]), given("client_id"), given("client_secret"))
         });
         let s = state.clone();
-        env.add_function("code", move |username: String| s.code(&username));
-        env.add_function("uuid", || uuid::Uuid::new_v4().to_string());
-        env.add_function("random", |n: usize| random_alnum(n.min(4096)));
-        let s = state.clone();
-        env.add_function("now", move || {
-            chrono::DateTime::from_timestamp_millis(s.clock.now_millis() as i64)
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                .unwrap_or_default()
+        env.add_function("code", move |args: Rest<ValueOrKwargs>| {
+            let (args, _) = helper_args("code", &args)?;
+            s.code(text(&args[0]))
         });
-        env.add_function("env", |name: String, kwargs: Kwargs| -> Result<String, MjError> {
-            let default: Option<String> = kwargs.get("default")?;
-            kwargs.assert_all_used()?;
-            std::env::var(&name).or_else(|_| default.ok_or(())).map_err(|_| {
+        env.add_function("uuid", |args: Rest<ValueOrKwargs>| {
+            helper_args("uuid", &args)?;
+            Ok(uuid::Uuid::new_v4().to_string())
+        });
+        env.add_function("random", |args: Rest<ValueOrKwargs>| {
+            let (args, _) = helper_args("random", &args)?;
+            Ok(random_alnum(args[0].as_u64().unwrap_or_default() as usize))
+        });
+        let s = state.clone();
+        env.add_function("now", move |args: Rest<ValueOrKwargs>| {
+            helper_args("now", &args)?;
+            Ok(
+                chrono::DateTime::from_timestamp_millis(s.clock.now_millis() as i64)
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .unwrap_or_default(),
+            )
+        });
+        env.add_function("env", |args: Rest<ValueOrKwargs>| -> Result<String, MjError> {
+            let (args, kwargs) = helper_args("env", &args)?;
+            let name = text(&args[0]);
+            let default = kwargs.get("default").map(|v| text(v).to_string());
+            std::env::var(name).or_else(|_| default.ok_or(())).map_err(|_| {
                 MjError::new(
                     ErrorKind::InvalidOperation,
                     format!("environment variable `{name}` is not set (pass default=\"…\" to make it optional)"),
@@ -358,7 +572,7 @@ pub fn has_template(text: &str) -> bool {
 }
 
 /// The expression of a string that is exactly one `{{ … }}`.
-fn sole_expression(text: &str) -> Option<&str> {
+pub(crate) fn sole_expression(text: &str) -> Option<&str> {
     let inner = text.trim().strip_prefix("{{")?.strip_suffix("}}")?;
     (!inner.contains("{{") && !inner.contains("}}")).then_some(inner.trim())
 }
@@ -378,7 +592,7 @@ fn check_defined(used: impl IntoIterator<Item = String>, vars: &Vars) -> Result<
     for name in used {
         let mut parts = name.split('.');
         let Some(first) = parts.next() else { continue };
-        if HELPERS.contains(&first) {
+        if helper(first).is_some() {
             continue;
         }
         let mut level = vars;
@@ -543,6 +757,47 @@ mod tests {
         assert!(
             matches!(t.render_str("{{ 1 + }}", &v), Err(RenderError::Template(m)) if m.starts_with("template syntax error"))
         );
+    }
+
+    #[test]
+    fn helper_calls_are_checked_at_run_time_as_validate_checks_them() {
+        let t = templates(Clock::virtual_now());
+        let v = vars(json!({"n": 5000, "secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"}));
+        let message = |text: &str| match t.render_str(text, &v) {
+            Err(RenderError::Template(m)) => m,
+            other => panic!("{text}: expected an error, got {other:?}"),
+        };
+        // Above the cap is an error, not a silently shorter string.
+        assert_eq!(
+            message("{{ random(n) }}"),
+            "`random(n)` takes a whole number from 1 to 4096, not 5000"
+        );
+        assert_eq!(
+            message("{{ random(-1) }}"),
+            "`random(n)` takes a whole number from 1 to 4096, not -1"
+        );
+        // A value that is not a number is named by its kind, never shown.
+        assert_eq!(
+            message("{{ random(secret) }}"),
+            "`random(n)` takes a whole number from 1 to 4096, not a string"
+        );
+        assert_eq!(
+            message("{{ totp() }}"),
+            "`totp` takes 1 argument (secret), not 0"
+        );
+        assert_eq!(
+            message("{{ totp(secret, ofset=1) }}"),
+            "`totp` has no keyword argument `ofset`"
+        );
+        assert_eq!(message("{{ uuid(1) }}"), "`uuid` takes no arguments, not 1");
+        assert_eq!(
+            t.render_str("{{ random(4096) }}", &v)
+                .unwrap()
+                .as_str()
+                .map(str::len),
+            Some(4096)
+        );
+        assert!(t.render_str("{{ totp(secret, offset=-1) }}", &v).is_ok());
     }
 
     #[test]

@@ -70,20 +70,183 @@ fn validate_reports_without_running() {
 
 #[test]
 fn undefined_variables_name_the_variable_and_its_position() {
+    // Found when the file is loaded: nothing runs.
     let out = cli(&[
         "run",
         "tests/fixtures/cli-runtime/undefined.yaml",
         "--snapshots",
         "off",
     ]);
-    let (stdout, _) = text(&out);
-    assert_eq!(out.status.code(), Some(2), "{stdout}");
-    assert!(stdout.contains("undefined variable `usrname`"), "{stdout}");
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("undefined variable `usrname`"), "{stderr}");
     assert!(
-        stdout.contains("tests/fixtures/cli-runtime/undefined.yaml:6:44"),
-        "{stdout}"
+        stderr.contains("tests/fixtures/cli-runtime/undefined.yaml:6:44"),
+        "{stderr}"
     );
-    assert!(stdout.contains("did you mean `username`?"), "{stdout}");
+    assert!(stderr.contains("did you mean `username`?"), "{stderr}");
+}
+
+/// `validate FILE` exits 2 and shows `message` at `location` with `hint`.
+fn invalid(file: &str, location: &str, message: &str, hint: &str) {
+    let path = format!("tests/fixtures/validate/{file}");
+    let out = cli(&["validate", &path]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    let at = format!("error: {message}\n  --> {path}:{location}\n");
+    let Some(start) = stderr.find(&at) else {
+        panic!("expected {at:?} in:\n{stderr}");
+    };
+    let block = stderr[start..].split("\n\n").next().unwrap_or_default();
+    let hint_line = block.lines().find(|l| l.contains("= hint: "));
+    assert!(
+        hint_line.is_some_and(|l| l.contains(hint)),
+        "expected a hint with {hint:?} in:\n{block}"
+    );
+}
+
+#[test]
+fn validate_finds_template_syntax_errors() {
+    invalid(
+        "template-syntax.yaml",
+        "3:27",
+        "template syntax error: unexpected `}`",
+        "templates are minijinja",
+    );
+}
+
+#[test]
+fn validate_finds_variables_used_before_they_are_saved() {
+    invalid(
+        "used-before-saved.yaml",
+        "4:30",
+        "undefined variable `access_token`",
+        "`access_token` is saved only later",
+    );
+}
+
+#[test]
+fn validate_finds_unknown_helpers_and_filters() {
+    invalid(
+        "unknown-helper.yaml",
+        "6:41",
+        "unknown helper `totpp`",
+        "did you mean `totp`?",
+    );
+    invalid(
+        "unknown-filter.yaml",
+        "3:30",
+        "unknown filter `uper`",
+        "did you mean `upper`?",
+    );
+}
+
+#[test]
+fn validate_finds_wrong_arity_and_arguments_out_of_range() {
+    invalid(
+        "helper-arity.yaml",
+        "4:41",
+        "`totp` takes 1 argument (secret), not 0",
+        "call it as `totp(secret, offset=…, reuse=…)`",
+    );
+    invalid(
+        "random-range.yaml",
+        "3:14",
+        "`random(n)` takes a whole number from 1 to 4096, not -1",
+        "at most 4096 characters",
+    );
+    invalid(
+        "random-range.yaml",
+        "4:15",
+        "`random(n)` takes a whole number from 1 to 4096, not 5000",
+        "at most 4096 characters",
+    );
+}
+
+#[test]
+fn validate_finds_saves_that_are_not_response_paths() {
+    invalid(
+        "save-path.yaml",
+        "5:22",
+        "`Sesion` is not in InitiateAuth's response",
+        "did you mean `Session`?",
+    );
+}
+
+#[test]
+fn validate_finds_an_error_expected_with_a_challenge() {
+    invalid(
+        "error-and-challenge.yaml",
+        "5:46",
+        "`error` and `challenge` cannot both hold: a call that fails answers no challenge",
+        "separate steps",
+    );
+}
+
+#[test]
+fn validate_finds_unknown_target_names() {
+    invalid(
+        "unknown-target.yaml",
+        "2:8",
+        "unknown target `stubb`",
+        "did you mean `stub`?",
+    );
+    invalid(
+        "unknown-target.yaml",
+        "6:13",
+        "unknown target `motto`",
+        "did you mean `moto`?",
+    );
+}
+
+#[test]
+fn validate_finds_unknown_fixture_keys() {
+    invalid(
+        "pool-keys.yaml",
+        "3:3",
+        "unknown key `MfaConfig` in `pool`",
+        "did you mean `MfaConfiguration`?",
+    );
+    invalid(
+        "pool-keys.yaml",
+        "4:13",
+        "unknown key `ExplicitAuthFlow` in `client`",
+        "did you mean `ExplicitAuthFlows`?",
+    );
+    invalid(
+        "pool-keys.yaml",
+        "6:24",
+        "unknown key `Passwrd` in a fixture user",
+        "did you mean `Password`?",
+    );
+}
+
+#[test]
+fn validate_finds_request_members_the_operation_does_not_have() {
+    invalid(
+        "request-member.yaml",
+        "4:58",
+        "unknown key `AuthParameter` in InitiateAuth's request",
+        "did you mean `AuthParameters`?",
+    );
+}
+
+#[test]
+fn validate_checks_flow_files_as_flows() {
+    let out = cli(&["validate", "tests/fixtures/validate/flows/good.yaml"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("1 valid, 0 invalid"), "{stdout}");
+    invalid(
+        "flows/broken.yaml",
+        "5:56",
+        "undefined variable `usernme`",
+        "did you mean `username`?",
+    );
+    let out = cli(&["validate", "scenarios/flows"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("2 valid, 0 invalid"), "{stdout}");
 }
 
 #[test]

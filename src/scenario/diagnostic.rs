@@ -98,12 +98,27 @@ pub fn location(file: &Path, span: Span) -> String {
     format!("{}:{}:{}", file.display(), span.line, span.col)
 }
 
-/// The closest candidate to `word`, for "did you mean" hints.
+/// The closest candidate to `word`, for "did you mean" hints: within one
+/// edit, else the only candidate that starts with `word` (`MfaConfig` →
+/// `MfaConfiguration`), else the closest within a third of its length.
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    let near = candidates
+        .iter()
+        .find(|c| strsim::damerau_levenshtein(&lower, &c.to_ascii_lowercase()) <= 1);
+    let mut prefixed = candidates
+        .iter()
+        .filter(|c| lower.len() >= 3 && c.to_ascii_lowercase().starts_with(&lower));
+    if let Some(c) = near.or_else(|| match (prefixed.next(), prefixed.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }) {
+        return Some(c);
+    }
     candidates
         .into_iter()
         .map(|c| {
@@ -146,5 +161,9 @@ mod tests {
         assert_eq!(did_you_mean("cal", ["call", "name", "with"]), Some("call"));
         assert_eq!(did_you_mean("expcet", ["expect", "save"]), Some("expect"));
         assert_eq!(did_you_mean("banana", ["call", "name"]), None);
+        assert_eq!(
+            did_you_mean("MfaConfig", ["LambdaConfig", "MfaConfiguration"]),
+            Some("MfaConfiguration")
+        );
     }
 }

@@ -8,9 +8,12 @@ use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::check::Checker;
 use super::diagnostic::{Diagnostic, did_you_mean};
 use super::model::*;
 use super::yaml::{self, Key, Node, NodeValue, Span};
+use crate::target::TargetSpec;
+use crate::template::has_template;
 use crate::wire::operations;
 
 const SCENARIO_KEYS: &[&str] = &[
@@ -51,6 +54,13 @@ fn clock_need(ctx: &mut Ctx, node: &Node) -> bool {
             false
         }
     }
+}
+
+/// Whether `path` is a flow file: its folder is named `flows`.
+pub fn is_flow_file(path: &FsPath) -> bool {
+    path.parent()
+        .and_then(FsPath::file_name)
+        .is_some_and(|dir| dir == FLOW_DIR)
 }
 
 /// Finds scenario files under `paths` (files are taken as given; directories
@@ -94,12 +104,19 @@ pub struct Loader {
     flows: HashMap<PathBuf, Result<Arc<Flow>, Vec<Diagnostic>>>,
     /// Flows being loaded, to report `use:` cycles.
     loading: Vec<PathBuf>,
+    /// Target labels `only:`/`skip:` may name besides [`TargetSpec::NAMES`].
+    labels: Vec<String>,
 }
 
 /// Collects diagnostics for one file.
 struct Ctx {
     source: Arc<Source>,
     diags: Vec<Diagnostic>,
+    /// Variables a rejected step or `save` would have defined: not reported
+    /// as undefined later, so one mistake gives one error.
+    lost: Vec<String>,
+    /// A dropped `use:` step: what it defines is unknown.
+    incomplete: bool,
 }
 
 impl Ctx {
@@ -217,13 +234,75 @@ impl Loader {
         Self::default()
     }
 
-    /// Reads and checks one scenario file.
+    /// A loader that also accepts these target labels in `only:`/`skip:`
+    /// (a parity run's `--targets label=…`).
+    pub fn with_labels(labels: impl IntoIterator<Item = String>) -> Self {
+        Loader {
+            labels: labels.into_iter().collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Reads and checks one scenario file, including everything a run
+    /// would find (templates, variables, member names).
     pub fn load_scenario(&mut self, path: &FsPath) -> Result<Scenario, Vec<Diagnostic>> {
         let (mut ctx, root) = read(path)?;
         let scenario = self.scenario(&mut ctx, &root);
+        if let Some(s) = &scenario {
+            let lost = (!ctx.incomplete).then_some(ctx.lost.as_slice());
+            let found = Checker::scenario(s, lost);
+            ctx.diags.extend(found);
+            // In file order: this file's problems first, then each flow's.
+            let own = ctx.source.path.clone();
+            ctx.diags
+                .sort_by_key(|d| (d.file != own, d.file.clone(), d.span.line, d.span.col));
+        }
         match scenario {
             Some(s) if ctx.diags.is_empty() => Ok(s),
             _ => Err(ctx.diags),
+        }
+    }
+
+    /// Reads and checks one flow file on its own (as `validate` does for a
+    /// flow named on the command line).
+    pub fn load_flow(&mut self, path: &FsPath) -> Result<Arc<Flow>, Vec<Diagnostic>> {
+        let flow = self.flow(path)?;
+        let diags = Checker::flow(&flow);
+        if diags.is_empty() {
+            Ok(flow)
+        } else {
+            Err(diags)
+        }
+    }
+
+    /// Reports target names in `only:`/`skip:` that no run knows.
+    fn check_targets(&self, ctx: &mut Ctx, only: Option<&Node>, skip: Option<&Node>) {
+        let mut names: Vec<(&str, Span)> = Vec::new();
+        match only.map(|n| &n.value) {
+            Some(NodeValue::Seq(items)) => {
+                names.extend(items.iter().filter_map(|i| i.as_str().map(|s| (s, i.span))))
+            }
+            Some(NodeValue::String { value, .. }) => {
+                names.push((value, only.map_or_else(Span::default, |n| n.span)))
+            }
+            _ => {}
+        }
+        if let Some(entries) = skip.and_then(Node::as_map) {
+            names.extend(entries.iter().map(|(k, _)| (k.name.as_str(), k.span)));
+        }
+        let known: Vec<&str> = TargetSpec::NAMES
+            .iter()
+            .copied()
+            .chain(self.labels.iter().map(String::as_str))
+            .collect();
+        for (name, span) in names {
+            if !known.contains(&name) {
+                let hint = match did_you_mean(name, known.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("targets are {}", known.join(", ")),
+                };
+                ctx.hint(span, format!("unknown target `{name}`"), Some(hint));
+            }
         }
     }
 
@@ -257,7 +336,11 @@ impl Loader {
             .unwrap_or_default();
         let targets = ctx.targets(root.get("only"), root.get("skip"));
         let needs_virtual_clock = root.get("clock").is_some_and(|n| clock_need(ctx, n));
+        self.check_targets(ctx, root.get("only"), root.get("skip"));
         let pool = root.get("pool").and_then(|n| pool_fixture(ctx, n));
+        if pool.is_none() && root.get("pool").is_some() {
+            ctx.lost.extend(["pool".to_string(), "client".to_string()]);
+        }
         let vars = match root.get("vars") {
             Some(n) => ctx.map(n, "`vars`").map(<[_]>::to_vec).unwrap_or_default(),
             None => Vec::new(),
@@ -298,10 +381,18 @@ impl Loader {
         if items.is_empty() {
             ctx.error(node.span, "`steps` is empty");
         }
-        items
-            .iter()
-            .filter_map(|item| self.step(ctx, item))
-            .collect()
+        let mut steps = Vec::new();
+        for item in items {
+            match self.step(ctx, item) {
+                Some(step) => steps.push(step),
+                None => {
+                    ctx.incomplete |= item.get("use").is_some();
+                    let saves = item.get("save").and_then(Node::as_map).unwrap_or_default();
+                    ctx.lost.extend(saves.iter().map(|(k, _)| k.name.clone()));
+                }
+            }
+        }
+        steps
     }
 
     fn step(&mut self, ctx: &mut Ctx, node: &Node) -> Option<Step> {
@@ -316,6 +407,7 @@ impl Loader {
         ctx.check_keys(map, STEP_KEYS, "a step");
         let name = node.get("name").and_then(|n| ctx.string(n, "`name`"));
         let targets = ctx.targets(node.get("only"), node.get("skip"));
+        self.check_targets(ctx, node.get("only"), node.get("skip"));
         let kinds: Vec<&Key> = map
             .iter()
             .map(|(k, _)| k)
@@ -408,6 +500,7 @@ impl Loader {
             },
             None => None,
         };
+        let expects_error = expect.as_ref().is_some_and(|e| e.expects_error());
         let mut save = Vec::new();
         if let Some(node) = step.get("save") {
             for (k, v) in ctx.map(node, "`save`").unwrap_or_default() {
@@ -415,7 +508,36 @@ impl Loader {
                 let Some(text) = ctx.string(v, "a `save` path") else {
                     continue;
                 };
+                if has_template(&text) {
+                    ctx.hint(
+                        v.span,
+                        format!("`save` takes a response path, not a template: `{text}`"),
+                        Some(format!(
+                            "write where in {name}'s response the value is, e.g. `{}`",
+                            example_path(operation)
+                        )),
+                    );
+                    continue;
+                }
                 match crate::path::Path::parse(&text) {
+                    Ok(path) if !expects_error && !is_response_path(&path, operation) => {
+                        let members = operations::output_members(operation).unwrap_or_default();
+                        let first = path.first_key().unwrap_or_default();
+                        let hint = match did_you_mean(first, members.iter().copied()) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None if members.is_empty() => format!(
+                                "{name} answers with an empty object: there is nothing to save"
+                            ),
+                            None => {
+                                format!("{name}'s response members are: {}", members.join(", "))
+                            }
+                        };
+                        ctx.hint(
+                            v.span,
+                            format!("`{text}` is not in {name}'s response"),
+                            Some(hint),
+                        );
+                    }
                     Ok(path) => save.push(Save {
                         var: k.name.clone(),
                         path,
@@ -428,6 +550,11 @@ impl Loader {
                         };
                         ctx.hint(span, format!("bad path `{text}`: {}", e.message), Some("paths look like `AuthenticationResult.AccessToken` or `Users[0].Username`".into()));
                     }
+                }
+            }
+            for (k, _) in node.as_map().unwrap_or_default() {
+                if !save.iter().any(|s| s.var == k.name) {
+                    ctx.lost.push(k.name.clone());
                 }
             }
         }
@@ -596,6 +723,8 @@ fn read(path: &FsPath) -> Result<(Ctx, Node), Vec<Diagnostic>> {
         Ctx {
             source,
             diags: Vec::new(),
+            lost: Vec::new(),
+            incomplete: false,
         },
         root,
     ))
@@ -675,6 +804,24 @@ fn pool_fixture(ctx: &mut Ctx, node: &Node) -> Option<PoolFixture> {
         users,
         span: node.span,
     })
+}
+
+/// Whether `path` starts with a member of `operation`'s response.
+fn is_response_path(path: &crate::path::Path, operation: &str) -> bool {
+    match (path.first_key(), operations::output_members(operation)) {
+        (Some(first), Some(members)) => members.contains(&first),
+        (_, None) => true,
+        (None, Some(_)) => false,
+    }
+}
+
+/// A path into `operation`'s response, for hints.
+fn example_path(operation: &str) -> &'static str {
+    match operations::output_members(operation).unwrap_or_default() {
+        [] => "AuthenticationResult.AccessToken",
+        members if members.contains(&"AuthenticationResult") => "AuthenticationResult.AccessToken",
+        members => members[0],
+    }
 }
 
 fn params(ctx: &mut Ctx, node: &Node) -> Vec<Param> {

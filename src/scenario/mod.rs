@@ -1,10 +1,11 @@
 //! Scenario files: the model, loading with positions, and diagnostics.
 
+mod check;
 pub mod diagnostic;
 pub mod load;
 pub mod model;
 pub mod yaml;
 
 pub use diagnostic::Diagnostic;
-pub use load::{Loader, discover};
+pub use load::{Loader, discover, is_flow_file};
 pub use model::*;

@@ -9,6 +9,7 @@
 //! attempt, so the caller sees exactly what the server said, whether or not
 //! the SDK's model could make sense of it.
 
+pub mod members;
 pub mod operations;
 mod response;
 #[cfg(test)]

@@ -250,6 +250,24 @@ pub fn canonical(name: &str) -> Option<&'static str> {
     ALL.iter().copied().find(|op| op.eq_ignore_ascii_case(name))
 }
 
+/// The top-level request members of `op` (exact API name), from the SDK's model.
+pub fn input_members(op: &str) -> Option<&'static [&'static str]> {
+    members_of(op).map(|(_, input, _)| input)
+}
+
+/// The top-level response members of `op` (exact API name), from the SDK's model.
+pub fn output_members(op: &str) -> Option<&'static [&'static str]> {
+    members_of(op).map(|(_, _, output)| output)
+}
+
+fn members_of(op: &str) -> Option<(&str, &'static [&'static str], &'static [&'static str])> {
+    let table = super::members::MEMBERS;
+    table
+        .binary_search_by(|(name, _, _)| (*name).cmp(op))
+        .ok()
+        .map(|i| table[i])
+}
+
 /// Did-you-mean for a misspelt operation name.
 ///
 /// A case-insensitive match wins, then a match ignoring `_`, `-` and spaces
@@ -282,4 +300,45 @@ fn fold(name: &str) -> String {
         .filter(|c| !matches!(c, '_' | '-' | ' ' | '.'))
         .flat_map(char::to_lowercase)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_member_table_covers_every_operation() {
+        let table: Vec<&str> = super::super::members::MEMBERS
+            .iter()
+            .map(|(op, _, _)| *op)
+            .collect();
+        assert_eq!(table, ALL, "regenerate with scripts/gen-members.py");
+        assert_eq!(
+            input_members("AdminCreateUser"),
+            Some(
+                &[
+                    "ClientMetadata",
+                    "DesiredDeliveryMediums",
+                    "ForceAliasCreation",
+                    "MessageAction",
+                    "TemporaryPassword",
+                    "UserAttributes",
+                    "UserPoolId",
+                    "Username",
+                    "ValidationData",
+                ][..]
+            )
+        );
+        assert!(
+            input_members("CreateUserPoolClient")
+                .unwrap()
+                .contains(&"ExplicitAuthFlows")
+        );
+        assert!(
+            output_members("InitiateAuth")
+                .unwrap()
+                .contains(&"AuthenticationResult")
+        );
+        assert_eq!(input_members("NoSuchOperation"), None);
+    }
 }
