@@ -13,6 +13,10 @@ pub struct Diagnostic {
     pub span: Span,
     pub message: String,
     pub hint: Option<String>,
+    /// Whether rendering may quote the file's line: false for files that are
+    /// not scenarios or flows (a credentials file named by `use:` must never
+    /// be echoed), whatever source the caller hands to [`Diagnostic::render`].
+    pub show_source: bool,
 }
 
 impl Diagnostic {
@@ -23,7 +27,14 @@ impl Diagnostic {
             span,
             message: message.into(),
             hint: None,
+            show_source: true,
         }
+    }
+
+    /// Never quotes the file when rendered (see [`Diagnostic::show_source`]).
+    pub fn without_source(mut self) -> Self {
+        self.show_source = false;
+        self
     }
 
     /// Adds a hint line.
@@ -63,6 +74,7 @@ impl Diagnostic {
             paint("1", &self.message)
         );
         let _ = writeln!(out, "  {} {}", paint("34", "-->"), self.location());
+        let source = source.filter(|_| self.show_source);
         let line_text = source.and_then(|s| s.lines().nth(self.span.line.saturating_sub(1)));
         if let Some(text) = line_text {
             let number = self.span.line.to_string();
@@ -139,6 +151,14 @@ mod tests {
         assert!(text.contains("2 |   - cal: SignUp"), "{text}");
         assert!(text.contains("  |     ^^^\n"), "{text}");
         assert!(text.contains("= hint: did you mean `call`?"), "{text}");
+    }
+
+    #[test]
+    fn a_diagnostic_without_source_never_quotes_the_file() {
+        let d = Diagnostic::new("creds", Span::at(1, 1), "not a flow file").without_source();
+        let text = d.render(Some("aws_access_key_id = AKIASECRET\n"), false);
+        assert!(!text.contains("AKIASECRET"), "{text}");
+        assert!(text.contains("--> creds:1:1"), "{text}");
     }
 
     #[test]
