@@ -82,7 +82,7 @@ bomb() {
   echo 'steps: [ { call: ListUserPools, with: { MaxResults: 1, X: *i } } ]'
 }
 
-# deep N: a `with:` nested N block mappings deep.
+# deep N: a `with:` nested N block mappings deep (one per line).
 deep() {
   awk -v n="$1" 'BEGIN {
     print "name: deep"; print "steps:"; print "  - call: ListUserPools"; print "    with:"
@@ -92,13 +92,23 @@ deep() {
   }'
 }
 
+# deep_seqs N: a `with:` holding N block sequences nested on one line (`- - - x`).
+deep_seqs() {
+  awk -v n="$1" 'BEGIN {
+    print "name: deep"; print "steps:"; print "  - call: ListUserPools"; print "    with:"
+    printf "      X:\n        "
+    for (i = 0; i < n; i++) printf "- "
+    print "x"
+  }'
+}
+
 vars 10000 >"$work/vars-10000.yaml"
 vars 20000 >"$work/vars-20000.yaml"
 big_vars 10000000 >"$work/vars-10mb.yaml"
 for n in 2500 5000 10000; do saves "$n" >"$work/saves-$n.yaml"; done
 bomb >"$work/bomb.yaml"
 deep 2000 >"$work/deep-2000.yaml"
-deep 100000 >"$work/deep-100000.yaml"
+deep_seqs 100000 >"$work/deep-100000.yaml"
 
 echo "binary: $BIN (time limit ${limit}s, memory cap 4 GB)"
 measure "validate 10,000 vars" validate "$work/vars-10000.yaml"

@@ -108,6 +108,10 @@ enum Command {
         /// Also write the results as JUnit XML to this file (for CI systems).
         #[arg(long)]
         junit: Option<PathBuf>,
+        /// Let `use:` read files outside the suite's root (the current directory
+        /// and the folders given).
+        #[arg(long)]
+        allow_outside_root: bool,
     },
     /// Delete user pools that runs left behind: named cognito-scenarios-… AND tagged
     /// cognito-scenarios:run. Exit 0: done (or nothing to do); 3: a listing or deletion failed.
@@ -165,6 +169,10 @@ enum Command {
         /// AWS region for an aws target.
         #[arg(long)]
         region: Option<String>,
+        /// Let `use:` read files outside the suite's root (the current directory
+        /// and the folders given).
+        #[arg(long)]
+        allow_outside_root: bool,
     },
     /// List scenarios (or, with --operations, the cognito-idp operations a step can call).
     List {
@@ -175,11 +183,19 @@ enum Command {
         /// List the operation names instead.
         #[arg(long)]
         operations: bool,
+        /// Let `use:` read files outside the suite's root (the current directory
+        /// and the folders given).
+        #[arg(long)]
+        allow_outside_root: bool,
     },
     /// Check scenario files without running them.
     Validate {
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
+        /// Let `use:` read files outside the suite's root (the current directory
+        /// and the folders given).
+        #[arg(long)]
+        allow_outside_root: bool,
     },
     /// Serve the stub for any client (an app, boto3, the AWS CLI) until Ctrl-C.
     Stub {
@@ -260,6 +276,7 @@ async fn dispatch(command: Command) -> i32 {
             region,
             allow_existing_pool,
             junit,
+            allow_outside_root,
         } => {
             let mut spec: TargetSpec = match target.parse() {
                 Ok(s) => s,
@@ -309,6 +326,7 @@ async fn dispatch(command: Command) -> i32 {
                     allow_existing_pool,
                 },
                 junit,
+                allow_outside_root,
             )
             .await
         }
@@ -324,6 +342,7 @@ async fn dispatch(command: Command) -> i32 {
             expectations,
             profile,
             region,
+            allow_outside_root,
         } => {
             let reference = match reference {
                 Reference::Aws => ReferenceSource::Aws,
@@ -341,6 +360,7 @@ async fn dispatch(command: Command) -> i32 {
                 expectations,
                 profile,
                 region,
+                allow_outside_root,
             })
             .await
         }
@@ -348,6 +368,7 @@ async fn dispatch(command: Command) -> i32 {
             paths,
             filter,
             operations: ops,
+            allow_outside_root,
         } => {
             if ops {
                 for op in operations::ALL {
@@ -360,7 +381,7 @@ async fn dispatch(command: Command) -> i32 {
                 }
                 return exit::OK;
             }
-            list(paths, filter)
+            list(paths, filter, allow_outside_root)
         }
         Command::Cleanup {
             target,
@@ -369,7 +390,10 @@ async fn dispatch(command: Command) -> i32 {
             older_than,
             dry_run,
         } => cleanup(target, profile, region, older_than, dry_run).await,
-        Command::Validate { paths } => validate(paths),
+        Command::Validate {
+            paths,
+            allow_outside_root,
+        } => validate(paths, allow_outside_root),
         Command::Stub { port, region } => serve_stub(port, region).await,
     }
 }
@@ -386,9 +410,10 @@ async fn run(
     filter: Option<String>,
     options: RunOptions,
     junit_file: Option<PathBuf>,
+    allow_outside_root: bool,
 ) -> i32 {
     let started = Instant::now();
-    let loaded = match load(&paths, filter.as_deref()) {
+    let loaded = match load(&paths, filter.as_deref(), allow_outside_root) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -489,6 +514,7 @@ struct ParityArgs {
     expectations: Vec<String>,
     profile: Option<String>,
     region: Option<String>,
+    allow_outside_root: bool,
 }
 
 async fn parity(args: ParityArgs) -> i32 {
@@ -555,7 +581,7 @@ async fn parity(args: ParityArgs) -> i32 {
         eprintln!("error: --targets is empty");
         return exit::USAGE;
     }
-    let loaded = match load(&args.paths, args.filter.as_deref()) {
+    let loaded = match load(&args.paths, args.filter.as_deref(), args.allow_outside_root) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -659,8 +685,12 @@ fn load_deviations(file: Option<&std::path::Path>) -> Result<Arc<Deviations>, i3
 }
 
 /// Loads scenarios and prints every problem of the broken files; `Err` is the exit code.
-fn load(paths: &[PathBuf], filter: Option<&str>) -> Result<LoadedSuite, i32> {
-    let loaded = suite::load(paths, filter).map_err(|e| {
+fn load(
+    paths: &[PathBuf],
+    filter: Option<&str>,
+    allow_outside_root: bool,
+) -> Result<LoadedSuite, i32> {
+    let loaded = suite::load(paths, filter, allow_outside_root).map_err(|e| {
         eprintln!("error: {e}");
         exit::USAGE
     })?;
@@ -679,8 +709,8 @@ fn load_exit(loaded: &LoadedSuite) -> i32 {
     }
 }
 
-fn list(paths: Vec<PathBuf>, filter: Option<String>) -> i32 {
-    let loaded = match load(&paths, filter.as_deref()) {
+fn list(paths: Vec<PathBuf>, filter: Option<String>, allow_outside_root: bool) -> i32 {
+    let loaded = match load(&paths, filter.as_deref(), allow_outside_root) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -695,8 +725,8 @@ fn list(paths: Vec<PathBuf>, filter: Option<String>) -> i32 {
     load_exit(&loaded)
 }
 
-fn validate(paths: Vec<PathBuf>) -> i32 {
-    let loaded = match load(&paths, None) {
+fn validate(paths: Vec<PathBuf>, allow_outside_root: bool) -> i32 {
+    let loaded = match load(&paths, None, allow_outside_root) {
         Ok(l) => l,
         Err(code) => return code,
     };

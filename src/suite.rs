@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 use crate::deviations::Deviations;
 use crate::engine::{Failure, FailureKind, Outcome, RunSettings, ScenarioRun, run_scenario};
 use crate::parity;
-use crate::scenario::{Diagnostic, Loader, Scenario, discover};
+use crate::scenario::{Diagnostic, Loader, Scenario, discover, suite_roots};
 use crate::snapshot::{self, ReferenceSource, SnapshotMode};
 use crate::target::{Target, TargetSpec};
 
@@ -21,9 +21,19 @@ pub struct LoadedSuite {
 
 /// Finds and loads scenario files; `filter` keeps scenarios whose name, path
 /// or tags contain it (case-insensitive). Broken files are collected, not fatal.
-pub fn load(paths: &[PathBuf], filter: Option<&str>) -> Result<LoadedSuite, String> {
+/// `use:` reads only files under the suite's roots ([`suite_roots`]) unless
+/// `allow_outside_root`.
+pub fn load(
+    paths: &[PathBuf],
+    filter: Option<&str>,
+    allow_outside_root: bool,
+) -> Result<LoadedSuite, String> {
     let files = discover(paths)?;
-    let mut loader = Loader::new();
+    let mut loader = if allow_outside_root {
+        Loader::new()
+    } else {
+        Loader::confined_to(suite_roots(paths))
+    };
     let mut suite = LoadedSuite {
         scenarios: Vec::new(),
         invalid: Vec::new(),

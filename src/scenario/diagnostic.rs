@@ -81,14 +81,30 @@ impl Diagnostic {
             let pad = " ".repeat(number.len());
             let bar = paint("34", "|");
             let _ = writeln!(out, "{pad} {bar}");
-            let _ = writeln!(out, "{} {bar} {}", paint("34", &number), text);
             let start = self.span.col.max(1);
+            let length = text.chars().count();
             let width = if self.span.end_line == self.span.line && self.span.end_col > start {
                 self.span.end_col - start
             } else {
-                text.chars().count().saturating_sub(start - 1).max(1)
+                length.saturating_sub(start - 1).max(1)
             };
-            let caret = format!("{}{}", " ".repeat(start - 1), "^".repeat(width.min(80)));
+            // A long line is shown as a window around the column.
+            let first = if length > LINE_WIDTH {
+                (start - 1).saturating_sub(LINE_WIDTH / 3)
+            } else {
+                0
+            };
+            let mut shown: String = text.chars().skip(first).take(LINE_WIDTH).collect();
+            let mut offset = start - 1 - first;
+            if first > 0 {
+                shown.insert(0, '…');
+                offset += 1;
+            }
+            if length > first + LINE_WIDTH {
+                shown.push('…');
+            }
+            let _ = writeln!(out, "{} {bar} {}", paint("34", &number), shown);
+            let caret = format!("{}{}", " ".repeat(offset), "^".repeat(width.min(80)));
             let _ = writeln!(out, "{pad} {bar} {}", paint("1;31", &caret));
             if let Some(hint) = &self.hint {
                 let _ = writeln!(
@@ -104,6 +120,9 @@ impl Diagnostic {
         out
     }
 }
+
+/// Characters of a source line shown at most.
+const LINE_WIDTH: usize = 120;
 
 /// `file:line:col` for a span.
 pub fn location(file: &Path, span: Span) -> String {
@@ -159,6 +178,28 @@ mod tests {
         let text = d.render(Some("aws_access_key_id = AKIASECRET\n"), false);
         assert!(!text.contains("AKIASECRET"), "{text}");
         assert!(text.contains("--> creds:1:1"), "{text}");
+    }
+
+    #[test]
+    fn long_lines_are_shown_as_a_window_around_the_column() {
+        let line = format!("{}bad{}", "x".repeat(5_000), "y".repeat(5_000));
+        let d = Diagnostic::new(
+            "s.yaml",
+            Span {
+                line: 1,
+                col: 5_001,
+                end_line: 1,
+                end_col: 5_004,
+            },
+            "bad",
+        );
+        let text = d.render(Some(&line), false);
+        let lines: Vec<&str> = text.lines().collect();
+        let (shown, caret) = (lines[3], lines[4]);
+        assert!(shown.chars().count() < 140, "{shown}");
+        let at = shown.chars().position(|c| c == 'b');
+        assert_eq!(caret.chars().position(|c| c == '^'), at, "{text}");
+        assert!(caret.ends_with("^^^"), "{caret}");
     }
 
     #[test]

@@ -6,5 +6,5 @@ pub mod model;
 pub mod yaml;
 
 pub use diagnostic::Diagnostic;
-pub use load::{Loader, discover};
+pub use load::{Loader, discover, suite_roots};
 pub use model::*;

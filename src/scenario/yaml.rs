@@ -335,7 +335,8 @@ impl Builder {
         };
         let node = Node { value, span };
         if frame.anchor > 0 {
-            self.anchors.insert(frame.anchor, (node.clone(), frame.nodes));
+            self.anchors
+                .insert(frame.anchor, (node.clone(), frame.nodes));
         }
         self.push(node, frame.nodes)
     }
@@ -541,7 +542,9 @@ mod tests {
 
     /// "Billion laughs": 9 aliases of 9 aliases, 9 levels deep (583 bytes).
     fn alias_bomb() -> String {
-        let mut src = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let mut src = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
         let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
         for pair in names.windows(2) {
             let items = vec![format!("*{}", pair[0]); 9].join(",");
@@ -569,18 +572,29 @@ mod tests {
     #[test]
     fn nesting_deeper_than_the_limit_is_refused_where_it_is_crossed() {
         for depth in [MAX_DEPTH + 1, 2_000] {
-            let src: String = (0..depth).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+            let src: String = (0..depth)
+                .map(|i| format!("{}k:\n", " ".repeat(i)))
+                .collect();
             let err = parse(&src).unwrap_err();
             assert!(err.message.contains("nested more than 64"), "{err:?}");
             // The mapping on line 65 is the 65th level.
-            assert_eq!((err.span.line, err.span.col), (MAX_DEPTH + 1, MAX_DEPTH + 1));
+            assert_eq!(
+                (err.span.line, err.span.col),
+                (MAX_DEPTH + 1, MAX_DEPTH + 1)
+            );
         }
         // 100,000 block sequences on one line: the 65th starts at column 129.
         let err = parse(&format!("{}x\n", "- ".repeat(100_000))).unwrap_err();
-        assert_eq!((err.span.line, err.span.col), (1, 2 * MAX_DEPTH + 1), "{err:?}");
+        assert_eq!(
+            (err.span.line, err.span.col),
+            (1, 2 * MAX_DEPTH + 1),
+            "{err:?}"
+        );
         let flow = format!("a: {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
         assert!(parse(&flow).is_err());
-        let deepest: String = (0..MAX_DEPTH).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+        let deepest: String = (0..MAX_DEPTH)
+            .map(|i| format!("{}k:\n", " ".repeat(i)))
+            .collect();
         assert!(parse(&deepest).is_ok());
     }
 }
