@@ -595,8 +595,7 @@ fn replace_all(text: &str, table: &Needles) -> String {
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
     let mut before = None;
-    let mut chars = text.char_indices();
-    while let Some((at, c)) = chars.next() {
+    for (at, c) in text.char_indices() {
         if at < copied {
             before = Some(c);
             continue;

@@ -267,9 +267,7 @@ impl Loader {
     }
 
     fn scenario(&mut self, ctx: &mut Ctx, root: &Node) -> Option<Scenario> {
-        let Some(map) = ours(ctx, root, Kind::Scenario) else {
-            return None;
-        };
+        let map = ours(ctx, root, Kind::Scenario)?;
         ctx.check_keys(map, SCENARIO_KEYS, "a scenario");
         let name = match root.get("name") {
             Some(n) => ctx.string(n, "`name`").unwrap_or_default(),
