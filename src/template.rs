@@ -343,6 +343,22 @@ impl Templates {
 
     /// Renders every string in `node`, returning JSON. Errors carry the span of the string.
     pub fn render(&self, node: &Node, vars: &Vars) -> Result<Value, (Span, RenderError)> {
+        self.render_at(node, vars, 0)
+    }
+
+    /// [`Templates::render`] at `depth` levels down: deeper than a scenario
+    /// file may nest is refused (such a node was not parsed from a file).
+    fn render_at(
+        &self,
+        node: &Node,
+        vars: &Vars,
+        depth: usize,
+    ) -> Result<Value, (Span, RenderError)> {
+        let max = crate::scenario::yaml::MAX_DEPTH;
+        if depth > max {
+            let message = format!("the value is nested more than {max} levels deep");
+            return Err((node.span, RenderError::Template(message)));
+        }
         Ok(match &node.value {
             NodeValue::String { value, quoted } => self
                 .render_str(value, vars)
@@ -350,13 +366,13 @@ impl Templates {
             NodeValue::Seq(items) => Value::Array(
                 items
                     .iter()
-                    .map(|n| self.render(n, vars))
+                    .map(|n| self.render_at(n, vars, depth + 1))
                     .collect::<Result<_, _>>()?,
             ),
             NodeValue::Map(entries) => {
                 let mut out = Map::new();
                 for (k, v) in entries {
-                    out.insert(k.name.clone(), self.render(v, vars)?);
+                    out.insert(k.name.clone(), self.render_at(v, vars, depth + 1)?);
                 }
                 Value::Object(out)
             }
@@ -701,5 +717,19 @@ mod tests {
         );
         let literal = format!("{{{{ {}1{} }}}}", "[".repeat(140), "]".repeat(140));
         assert!(t.render_str(&literal, &v).is_err());
+        // A node deeper than any file may nest (built, not parsed) is refused too.
+        let mut node = Node::synthetic(NodeValue::Null);
+        for _ in 0..10_000 {
+            node = Node::synthetic(NodeValue::Seq(vec![node]));
+        }
+        let (_, err) = t.render(&node, &v).unwrap_err();
+        assert!(err.to_string().contains("nested more than 64"), "{err}");
+        // Dropping it recursively would overflow the stack as well: take it apart.
+        let mut items = vec![node];
+        while let Some(n) = items.pop() {
+            if let NodeValue::Seq(inner) = n.value {
+                items.extend(inner);
+            }
+        }
     }
 }
