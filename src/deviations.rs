@@ -125,18 +125,20 @@ impl Deviations {
     /// Reads an expectation file; every problem is reported with its position.
     pub fn load(path: &Path) -> Result<Deviations, Vec<Diagnostic>> {
         let err = |span: Span, m: String| Diagnostic::new(path, span, m);
+        // Until it is a list, it may be any file: never quote it.
+        let opaque = |span: Span, m: String| vec![err(span, m).without_source()];
         let text = std::fs::read_to_string(path)
-            .map_err(|e| vec![err(Span::at(1, 1), format!("cannot read file: {e}"))])?;
+            .map_err(|e| opaque(Span::at(1, 1), format!("cannot read file: {e}")))?;
         let root = yaml::parse(&text)
-            .map_err(|e| vec![err(e.span, format!("YAML syntax: {}", e.message))])?;
+            .map_err(|e| opaque(e.span, format!("YAML syntax: {}", e.message)))?;
         let items = match root.as_seq() {
             Some(items) => items,
             None if root.as_map().is_none() && root.as_str().is_none() => &[],
             None => {
-                return Err(vec![err(
+                return Err(opaque(
                     root.span,
                     "an expectation file is a list of deviations".into(),
-                )]);
+                ));
             }
         };
         let mut diags = Vec::new();
@@ -296,6 +298,19 @@ mod tests {
         assert!(d.find(Path::new("s.yaml"), "verify", "").is_none());
         assert!(d.find_unsupported(Path::new("s.yaml"), "verify").is_some());
         assert!(d.find_unsupported(Path::new("s.yaml"), "other").is_none());
+    }
+
+    #[test]
+    fn a_file_that_is_not_an_expectation_list_is_never_quoted() {
+        for text in [
+            "aws_access_key_id = AKIAFAKESECRET\n",
+            "[default\nkey = AKIAFAKESECRET\n",
+        ] {
+            let path = write(text);
+            let diags = Deviations::load(&path).unwrap_err();
+            let shown = diags[0].render(Some(text), false);
+            assert!(!shown.contains("AKIAFAKESECRET"), "{shown}");
+        }
     }
 
     #[test]

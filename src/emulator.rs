@@ -116,6 +116,26 @@ pub fn stop_all() {
     }
 }
 
+/// A fresh working folder for an emulator that keeps state on disk (only
+/// cognito-local; moto keeps it in memory). Its state holds plaintext
+/// passwords and refresh tokens, so only its owner may enter it (0700).
+fn state_folder(kind: EmulatorKind) -> Result<Option<PathBuf>, String> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    if kind != EmulatorKind::CognitoLocal {
+        return Ok(None);
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "cognito-scenarios-{}-{}",
+        kind.name(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    Ok(Some(dir))
+}
+
 fn remove_folder(dir: Option<&Path>) {
     if let Some(dir) = dir {
         let _ = std::fs::remove_dir_all(dir);
@@ -161,18 +181,7 @@ impl Emulator {
             )
         };
         let port = free_port().map_err(|e| fail(format!("no free port on 127.0.0.1: {e}")))?;
-        // Only cognito-local keeps state on disk; moto keeps it in memory.
-        let dir = (kind == EmulatorKind::CognitoLocal).then(|| {
-            std::env::temp_dir().join(format!(
-                "cognito-scenarios-{}-{}",
-                kind.name(),
-                uuid::Uuid::new_v4().simple()
-            ))
-        });
-        if let Some(dir) = &dir {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
-        }
+        let dir = state_folder(kind).map_err(fail)?;
         let spawned = prepare(kind, program, port, dir.as_deref()).and_then(|command| {
             let program = command.get_program().display().to_string();
             spawn_from_keeper(command).map_err(|e| format!("cannot run {program}: {e}"))
@@ -587,6 +596,18 @@ fn cognito_local_code(db: &Value, username: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cognito_local_state_folder_is_its_owners_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = state_folder(EmulatorKind::CognitoLocal)
+            .unwrap()
+            .expect("cognito-local keeps state on disk");
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        std::fs::remove_dir(&dir).unwrap();
+        assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+        assert_eq!(state_folder(EmulatorKind::Moto), Ok(None));
+    }
     use serde_json::json;
 
     #[test]

@@ -113,6 +113,10 @@ enum Command {
         /// Print only failures (and scenarios with warnings) and the summary.
         #[arg(long, short)]
         quiet: bool,
+        /// Let `use:` read files outside the suite's root (the current directory
+        /// and the folders given).
+        #[arg(long)]
+        allow_outside_root: bool,
     },
     /// Delete user pools that runs left behind: named cognito-scenarios-… AND tagged
     /// cognito-scenarios:run. Exit 0: done (or nothing to do); 3: a listing or deletion failed.
@@ -173,6 +177,10 @@ enum Command {
         /// Print only failed scenarios and the summary.
         #[arg(long, short)]
         quiet: bool,
+        /// Let `use:` read files outside the suite's root (the current directory
+        /// and the folders given).
+        #[arg(long)]
+        allow_outside_root: bool,
     },
     /// List scenarios (or, with --operations, the cognito-idp operations a step can call).
     List {
@@ -183,11 +191,19 @@ enum Command {
         /// List the operation names instead.
         #[arg(long)]
         operations: bool,
+        /// Let `use:` read files outside the suite's root (the current directory
+        /// and the folders given).
+        #[arg(long)]
+        allow_outside_root: bool,
     },
     /// Check scenario files without running them.
     Validate {
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
+        /// Let `use:` read files outside the suite's root (the current directory
+        /// and the folders given).
+        #[arg(long)]
+        allow_outside_root: bool,
     },
     /// Accept or reject the new snapshots (`.snap.new`) that mismatching runs wrote:
     /// one by one with their diff on a terminal, or all at once with --accept / --reject.
@@ -264,6 +280,7 @@ async fn dispatch(command: Command) -> i32 {
             allow_existing_pool,
             junit,
             quiet,
+            allow_outside_root,
         } => {
             report::set_quiet(quiet);
             let mut spec: TargetSpec = match target.parse() {
@@ -314,6 +331,7 @@ async fn dispatch(command: Command) -> i32 {
                     allow_existing_pool,
                 },
                 junit,
+                allow_outside_root,
             )
             .await
         }
@@ -330,6 +348,7 @@ async fn dispatch(command: Command) -> i32 {
             profile,
             region,
             quiet,
+            allow_outside_root,
         } => {
             report::set_quiet(quiet);
             let reference = match reference {
@@ -348,6 +367,7 @@ async fn dispatch(command: Command) -> i32 {
                 expectations,
                 profile,
                 region,
+                allow_outside_root,
             })
             .await
         }
@@ -355,6 +375,7 @@ async fn dispatch(command: Command) -> i32 {
             paths,
             filter,
             operations: ops,
+            allow_outside_root,
         } => {
             if ops {
                 for op in operations::ALL {
@@ -367,7 +388,7 @@ async fn dispatch(command: Command) -> i32 {
                 }
                 return exit::OK;
             }
-            list(paths, filter)
+            list(paths, filter, allow_outside_root)
         }
         Command::Cleanup {
             target,
@@ -380,7 +401,10 @@ async fn dispatch(command: Command) -> i32 {
             let what = target.clone();
             interruptible(&what, cleanup(target, profile, region, older_than, dry_run)).await
         }
-        Command::Validate { paths } => validate(paths),
+        Command::Validate {
+            paths,
+            allow_outside_root,
+        } => validate(paths, allow_outside_root),
         Command::Review {
             names,
             accept,
@@ -412,9 +436,10 @@ async fn run(
     filter: Option<String>,
     options: RunOptions,
     junit_file: Option<PathBuf>,
+    allow_outside_root: bool,
 ) -> i32 {
     let started = Instant::now();
-    let loaded = match load(&paths, filter.as_deref(), &[]) {
+    let loaded = match load(&paths, filter.as_deref(), &[], allow_outside_root) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -596,6 +621,7 @@ struct ParityArgs {
     expectations: Vec<String>,
     profile: Option<String>,
     region: Option<String>,
+    allow_outside_root: bool,
 }
 
 async fn parity(args: ParityArgs) -> i32 {
@@ -659,7 +685,12 @@ async fn parity(args: ParityArgs) -> i32 {
         return exit::USAGE;
     }
     let labels: Vec<String> = targets.iter().map(|t| t.label.clone()).collect();
-    let loaded = match load(&args.paths, args.filter.as_deref(), &labels) {
+    let loaded = match load(
+        &args.paths,
+        args.filter.as_deref(),
+        &labels,
+        args.allow_outside_root,
+    ) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -776,8 +807,13 @@ fn load_deviations(file: Option<&std::path::Path>) -> Result<Arc<Deviations>, i3
 }
 
 /// Loads scenarios and prints every problem of the broken files; `Err` is the exit code.
-fn load(paths: &[PathBuf], filter: Option<&str>, labels: &[String]) -> Result<LoadedSuite, i32> {
-    let loaded = suite::load(paths, filter, labels).map_err(|e| {
+fn load(
+    paths: &[PathBuf],
+    filter: Option<&str>,
+    labels: &[String],
+    allow_outside_root: bool,
+) -> Result<LoadedSuite, i32> {
+    let loaded = suite::load(paths, filter, labels, allow_outside_root).map_err(|e| {
         errln!("error: {e}");
         exit::USAGE
     })?;
@@ -796,8 +832,8 @@ fn load_exit(loaded: &LoadedSuite) -> i32 {
     }
 }
 
-fn list(paths: Vec<PathBuf>, filter: Option<String>) -> i32 {
-    let loaded = match load(&paths, filter.as_deref(), &[]) {
+fn list(paths: Vec<PathBuf>, filter: Option<String>, allow_outside_root: bool) -> i32 {
+    let loaded = match load(&paths, filter.as_deref(), &[], allow_outside_root) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -812,8 +848,8 @@ fn list(paths: Vec<PathBuf>, filter: Option<String>) -> i32 {
     load_exit(&loaded)
 }
 
-fn validate(paths: Vec<PathBuf>) -> i32 {
-    let loaded = match load(&paths, None, &[]) {
+fn validate(paths: Vec<PathBuf>, allow_outside_root: bool) -> i32 {
+    let loaded = match load(&paths, None, &[], allow_outside_root) {
         Ok(l) => l,
         Err(code) => return code,
     };

@@ -37,7 +37,6 @@
 //! sorted; order-free lists (`UserAttributes`, `Attributes` by `Name`, `Users`
 //! by `Username`, `ExplicitAuthFlows`, …) are sorted after normalising.
 
-use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -64,9 +63,9 @@ pub struct Normalizer {
     seen: HashMap<String, String>,
     /// Next number per placeholder kind.
     counters: HashMap<&'static str, usize>,
-    /// Raw text (and its JSON-escaped form) → placeholder, longest first,
-    /// for replacing inside longer text. The first entry for a raw value wins.
-    table: Vec<(String, String)>,
+    /// Raw text (and its JSON-escaped form) → placeholder, for replacing
+    /// inside longer text. The first entry for a raw value wins.
+    table: Needles,
 }
 
 /// Values shorter than this are never replaced inside longer text.
@@ -219,9 +218,7 @@ impl Normalizer {
             // The same value under two names: a secret name wins.
             Some(entry) if secret && !entry.1 => {
                 let old = std::mem::replace(entry, (placeholder.clone(), secret));
-                for (_, p) in self.table.iter_mut().filter(|(_, p)| *p == old.0) {
-                    *p = placeholder.clone();
-                }
+                self.table.rename(&old.0, &placeholder);
             }
             Some(_) => {}
             None => {
@@ -254,7 +251,7 @@ impl Normalizer {
     }
 
     /// Adds `raw` (and its JSON-escaped form, so secrets inside serialised
-    /// JSON are caught too) to the replacement table, keeping it longest first.
+    /// JSON are caught too) to the replacement table.
     fn remember_inside(&mut self, raw: &str, placeholder: &str) {
         if raw.chars().count() < MIN_LEN {
             return;
@@ -265,14 +262,7 @@ impl Normalizer {
             .and_then(|e| e.strip_suffix('"'))
             .unwrap_or(raw);
         for variant in [raw, escaped] {
-            if self.table.iter().any(|(r, _)| r == variant) {
-                continue;
-            }
-            let at = self
-                .table
-                .partition_point(|(r, _)| r.len() >= variant.len());
-            self.table
-                .insert(at, (variant.to_string(), placeholder.to_string()));
+            self.table.insert(variant, placeholder);
         }
     }
 
@@ -541,45 +531,114 @@ fn sort_items(items: &mut [Value], field: Option<&str>) {
     });
 }
 
-/// Replaces every occurrence of every needle in one pass (longest match
-/// wins; replacements are never searched again). Needles shorter than 8
-/// characters only match where not glued to other letters or digits.
-fn replace_all(text: &str, table: &[(String, String)]) -> String {
-    let mut matches: Vec<(usize, usize, usize)> = Vec::new();
-    for (i, (needle, _)) in table.iter().enumerate() {
-        if needle.is_empty() {
-            continue;
+/// Texts to replace inside longer text, each with its placeholder. Looked
+/// up by their first four bytes, then by exact length, so a search costs what
+/// the searched text holds, not how many needles there are, and adding one is
+/// constant work.
+#[derive(Debug, Default)]
+struct Needles {
+    /// Needle → index of its placeholder.
+    needles: HashMap<String, usize>,
+    placeholders: Vec<String>,
+    /// Placeholder → its index, so a placeholder is renamed in one place.
+    ids: HashMap<String, usize>,
+    /// First four bytes → lengths of the needles starting with them, longest first.
+    lengths: HashMap<[u8; 4], Vec<usize>>,
+    /// Needles compared with the text so far (for tests of the cost).
+    #[cfg(test)]
+    probes: std::sync::atomic::AtomicUsize,
+}
+
+impl Needles {
+    /// Adds a needle (at least four bytes) unless it is already there.
+    fn insert(&mut self, needle: &str, placeholder: &str) {
+        let Some(prefix) = prefix_of(needle) else {
+            return;
+        };
+        if self.needles.contains_key(needle) {
+            return;
         }
-        let short = needle.chars().count() < 8;
-        for (start, _) in text.match_indices(needle.as_str()) {
-            let end = start + needle.len();
-            if short {
-                let before = text[..start].chars().next_back();
-                let after = text[end..].chars().next();
+        let id = match self.ids.get(placeholder) {
+            Some(&id) => id,
+            None => {
+                self.placeholders.push(placeholder.to_string());
+                let id = self.placeholders.len() - 1;
+                self.ids.insert(placeholder.to_string(), id);
+                id
+            }
+        };
+        self.needles.insert(needle.to_string(), id);
+        let lengths = self.lengths.entry(prefix).or_default();
+        if let Err(at) = lengths.binary_search_by(|l| needle.len().cmp(l)) {
+            lengths.insert(at, needle.len());
+        }
+    }
+
+    /// Every needle shown as `old` is shown as `new` from now on.
+    fn rename(&mut self, old: &str, new: &str) {
+        if let Some(id) = self.ids.remove(old) {
+            self.placeholders[id] = new.to_string();
+            self.ids.entry(new.to_string()).or_insert(id);
+        }
+    }
+
+    /// The longest needle at the start of `text` that may be replaced there
+    /// (`before` is the character before it), with its placeholder.
+    fn longest_at(&self, text: &str, before: Option<char>) -> Option<(usize, &str)> {
+        let lengths = self.lengths.get(&prefix_of(text)?)?;
+        for &len in lengths {
+            let Some(candidate) = text.get(..len) else {
+                continue;
+            };
+            #[cfg(test)]
+            self.probes
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&id) = self.needles.get(candidate) else {
+                continue;
+            };
+            // Short needles only match where not glued to other letters or digits.
+            if candidate.chars().count() < 8 {
+                let after = text[len..].chars().next();
                 if before.is_some_and(char::is_alphanumeric)
                     || after.is_some_and(char::is_alphanumeric)
                 {
                     continue;
                 }
             }
-            matches.push((start, end, i));
+            return Some((len, &self.placeholders[id]));
         }
+        None
     }
-    if matches.is_empty() {
+}
+
+fn prefix_of(text: &str) -> Option<[u8; 4]> {
+    text.as_bytes().get(..4)?.try_into().ok()
+}
+
+/// Replaces every occurrence of every needle in one pass, left to right: at
+/// each position the longest needle wins, and replacements are never
+/// searched again. Needles shorter than 8 characters only match where not
+/// glued to other letters or digits.
+fn replace_all(text: &str, table: &Needles) -> String {
+    if table.needles.is_empty() {
         return text.to_string();
     }
-    matches.sort_by_key(|&(start, end, i)| (start, Reverse(end), i));
     let mut out = String::with_capacity(text.len());
-    let mut cursor = 0;
-    for (start, end, i) in matches {
-        if start < cursor {
+    let mut copied = 0;
+    let mut before = None;
+    for (at, c) in text.char_indices() {
+        if at < copied {
+            before = Some(c);
             continue;
         }
-        out.push_str(&text[cursor..start]);
-        out.push_str(&table[i].1);
-        cursor = end;
+        if let Some((len, placeholder)) = table.longest_at(&text[at..], before) {
+            out.push_str(&text[copied..at]);
+            out.push_str(placeholder);
+            copied = at + len;
+        }
+        before = Some(c);
     }
-    out.push_str(&text[cursor..]);
+    out.push_str(&text[copied..]);
     out
 }
 
@@ -1103,5 +1162,22 @@ mod tests {
         assert_eq!(n.scrub("ééé ü"), "ééé ü");
         let _ =
             n.normalize(&json!({"MFAS_CAN_SETUP": "[[[[]]]]", "requiredAttributes": "not json"}));
+    }
+
+    #[test]
+    fn replacing_inside_text_costs_what_the_text_holds_not_how_many_values_are_known() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut n = Normalizer::new();
+        for i in 0..10_000 {
+            let value = json!(format!("value-{i:05}-of-many"));
+            n.add_known(&format!("v{i}"), &value, Known::Variable);
+        }
+        let before = n.table.probes.load(Relaxed);
+        assert_eq!(
+            n.scrub("user value-00042-of-many signed in"),
+            "user {{ v42 }} signed in"
+        );
+        let probes = n.table.probes.load(Relaxed) - before;
+        assert!(probes <= 2, "{probes} needles compared");
     }
 }

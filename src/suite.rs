@@ -16,7 +16,7 @@ use crate::clock::Clock;
 use crate::deviations::Deviations;
 use crate::engine::{Failure, FailureKind, Outcome, RunSettings, ScenarioRun, run_scenario};
 use crate::parity;
-use crate::scenario::{Diagnostic, Loader, Scenario, discover, is_flow_file};
+use crate::scenario::{Diagnostic, Loader, Scenario, discover, is_flow_file, suite_roots};
 use crate::snapshot::{self, ReferenceSource, SnapshotMode};
 use crate::target::{Target, TargetSpec};
 
@@ -33,14 +33,19 @@ pub struct LoadedSuite {
 /// contains it, or that have it as a tag (case-insensitive). Broken files are
 /// collected, not fatal. `labels` are target names `only:`/`skip:` may use
 /// besides the built-in ones (a parity run's labels). Flow files are checked
-/// as flows.
+/// as flows. `use:` reads only files under the suite's roots
+/// ([`suite_roots`]) unless `allow_outside_root`.
 pub fn load(
     paths: &[PathBuf],
     filter: Option<&str>,
     labels: &[String],
+    allow_outside_root: bool,
 ) -> Result<LoadedSuite, String> {
     let files = discover(paths)?;
-    let mut loader = Loader::with_labels(labels.iter().cloned());
+    let mut loader = Loader::new().with_labels(labels.iter().cloned());
+    if !allow_outside_root {
+        loader = loader.confined_to(suite_roots(paths));
+    }
     let mut suite = LoadedSuite {
         scenarios: Vec::new(),
         invalid: Vec::new(),
@@ -401,7 +406,7 @@ mod tests {
     /// finishes while the first one (started first) waits on a real clock.
     #[tokio::test]
     async fn a_real_wait_lets_the_next_scenario_run() {
-        let loaded = load(&[PathBuf::from("tests/fixtures/waits")], None, &[]).unwrap();
+        let loaded = load(&[PathBuf::from("tests/fixtures/waits")], None, &[], false).unwrap();
         let loaded = LoadedSuite {
             scenarios: loaded
                 .scenarios

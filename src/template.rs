@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use minijinja::value::{ArgType as _, Kwargs, Rest, Value as MjValue, ValueOrKwargs};
+use minijinja::value::{
+    ArgType as _, Kwargs, Object, Rest, Value as MjValue, ValueKind, ValueOrKwargs,
+};
 use minijinja::{Environment, Error as MjError, ErrorKind, UndefinedBehavior};
 use rand::RngExt as _;
 use serde_json::{Map, Value};
@@ -19,8 +21,84 @@ use crate::clock::Clock;
 use crate::scenario::diagnostic::did_you_mean;
 use crate::scenario::yaml::{Node, NodeValue, Span};
 
-/// Variables visible to templates (scenario vars, saves, `pool`, `client`, `target`).
-pub type Vars = Map<String, Value>;
+/// Variables visible to templates (scenario vars, saves, `pool`, `client`,
+/// `target`). Each value is converted for minijinja once, when it is set, and
+/// templates read the set through a shared handle: a render costs what the
+/// template reads, not the number of variables.
+#[derive(Debug, Clone, Default)]
+pub struct Vars {
+    json: Map<String, Value>,
+    scope: Arc<Scope>,
+    /// Values converted for minijinja so far (linear in what is set).
+    conversions: usize,
+}
+
+/// The variables as minijinja values: the context every template sees.
+#[derive(Debug, Clone, Default)]
+struct Scope(HashMap<String, MjValue>);
+
+impl Object for Scope {
+    fn get_value(self: &Arc<Self>, key: &MjValue) -> Option<MjValue> {
+        self.0.get(key.as_str()?).cloned()
+    }
+}
+
+impl Vars {
+    /// No variables.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets a variable, returning its previous value.
+    pub fn insert(&mut self, name: String, value: Value) -> Option<Value> {
+        let converted = MjValue::from(minijinja::value::Serde(&value));
+        self.conversions += 1;
+        // Copies the map only while a render still holds the scope (never, between steps).
+        Arc::make_mut(&mut self.scope)
+            .0
+            .insert(name.clone(), converted);
+        self.json.insert(name, value)
+    }
+
+    /// Removes a variable, returning its value.
+    pub fn remove(&mut self, name: &str) -> Option<Value> {
+        Arc::make_mut(&mut self.scope).0.remove(name);
+        self.json.remove(name)
+    }
+
+    /// A variable's value.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.json.get(name)
+    }
+
+    /// The variables' names, in the order they were first set.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.json.keys().map(String::as_str)
+    }
+
+    /// How many values have been converted for minijinja (one per [`Vars::insert`]).
+    pub fn conversions(&self) -> usize {
+        self.conversions
+    }
+
+    fn context(&self) -> MjValue {
+        MjValue::from_dyn_object(self.scope.clone())
+    }
+}
+
+impl From<Map<String, Value>> for Vars {
+    fn from(map: Map<String, Value>) -> Self {
+        let mut vars = Vars::new();
+        for (k, v) in map {
+            vars.insert(k, v);
+        }
+        vars
+    }
+}
+
+/// Deepest value a template may produce (as deep as JSON the runner parses):
+/// everything after rendering recurses over values.
+pub const MAX_VALUE_DEPTH: usize = 128;
 
 /// A helper function's signature: what rendering accepts, and what
 /// `validate` checks without running anything.
@@ -481,6 +559,22 @@ impl Templates {
 
     /// Renders every string in `node`, returning JSON. Errors carry the span of the string.
     pub fn render(&self, node: &Node, vars: &Vars) -> Result<Value, (Span, RenderError)> {
+        self.render_at(node, vars, 0)
+    }
+
+    /// [`Templates::render`] at `depth` levels down: deeper than a scenario
+    /// file may nest is refused (such a node was not parsed from a file).
+    fn render_at(
+        &self,
+        node: &Node,
+        vars: &Vars,
+        depth: usize,
+    ) -> Result<Value, (Span, RenderError)> {
+        let max = crate::scenario::yaml::MAX_DEPTH;
+        if depth > max {
+            let message = format!("the value is nested more than {max} levels deep");
+            return Err((node.span, RenderError::Template(message)));
+        }
         Ok(match &node.value {
             NodeValue::String { value, quoted } => self
                 .render_str(value, vars)
@@ -488,13 +582,13 @@ impl Templates {
             NodeValue::Seq(items) => Value::Array(
                 items
                     .iter()
-                    .map(|n| self.render(n, vars))
+                    .map(|n| self.render_at(n, vars, depth + 1))
                     .collect::<Result<_, _>>()?,
             ),
             NodeValue::Map(entries) => {
                 let mut out = Map::new();
                 for (k, v) in entries {
-                    out.insert(k.name.clone(), self.render(v, vars)?);
+                    out.insert(k.name.clone(), self.render_at(v, vars, depth + 1)?);
                 }
                 Value::Object(out)
             }
@@ -507,12 +601,18 @@ impl Templates {
         if !has_template(text) {
             return Ok(Value::String(text.to_string()));
         }
-        let ctx = MjValue::from(minijinja::value::Serde(vars));
+        let ctx = vars.context();
         let result = match sole_expression(text) {
             Some(expr) => {
                 let compiled = self.env.compile_expression(expr).map_err(syntax_error)?;
                 check_defined(compiled.undeclared_variables(true), vars)?;
                 compiled.eval(ctx).and_then(|v| {
+                    if deeper_than(&v, MAX_VALUE_DEPTH) {
+                        return Err(MjError::new(
+                            ErrorKind::InvalidOperation,
+                            format!("the value is nested more than {MAX_VALUE_DEPTH} levels deep"),
+                        ));
+                    }
                     serde_json::to_value(&v)
                         .map_err(|e| MjError::new(ErrorKind::BadSerialization, e.to_string()))
                 })
@@ -543,6 +643,35 @@ impl Templates {
             None => e.kind().to_string(),
         })
     }
+}
+
+/// Whether a value nests lists and maps more than `limit` levels deep
+/// (recursing at most `limit` levels).
+fn deeper_than(value: &MjValue, limit: usize) -> bool {
+    if !matches!(
+        value.kind(),
+        ValueKind::Seq | ValueKind::Map | ValueKind::Iterable
+    ) {
+        return false;
+    }
+    if limit == 0 {
+        return true;
+    }
+    let Ok(items) = value.try_iter() else {
+        return false;
+    };
+    let is_map = value.kind() == ValueKind::Map;
+    for item in items {
+        let child = if is_map {
+            value.get_item(&item).unwrap_or_default()
+        } else {
+            item
+        };
+        if deeper_than(&child, limit - 1) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Narrows an undefined variable's span to the name inside a one-line string,
@@ -595,7 +724,7 @@ fn check_defined(used: impl IntoIterator<Item = String>, vars: &Vars) -> Result<
         if helper(first).is_some() {
             continue;
         }
-        let mut level = vars;
+        let mut level = &vars.json;
         let mut path = String::new();
         let mut current = Some(first);
         while let Some(part) = current {
@@ -639,7 +768,7 @@ mod tests {
     }
 
     fn vars(v: Value) -> Vars {
-        v.as_object().cloned().unwrap()
+        Vars::from(v.as_object().cloned().unwrap())
     }
 
     #[test]
@@ -811,5 +940,53 @@ mod tests {
             "the caret sits under `nope`"
         );
         assert!(matches!(err, RenderError::Undefined { .. }));
+    }
+
+    #[test]
+    fn variables_are_converted_once_however_many_templates_read_them() {
+        let t = templates(Clock::virtual_now());
+        let mut v = Vars::new();
+        for i in 0..1_000 {
+            v.insert(format!("v{i}"), json!(format!("value-{i}")));
+            let rendered = t.render_str(&format!("{{{{ v{i} }}}}-{{{{ v0 }}}}"), &v);
+            assert_eq!(rendered.unwrap(), json!(format!("value-{i}-value-0")));
+        }
+        assert_eq!(v.conversions(), 1_000, "one conversion per variable set");
+    }
+
+    #[test]
+    fn values_nested_too_deeply_are_refused() {
+        let t = templates(Clock::virtual_now());
+        let mut v = Vars::new();
+        v.insert("x0".into(), json!(1));
+        for i in 1..=MAX_VALUE_DEPTH {
+            let value = t
+                .render_str(&format!("{{{{ [x{}] }}}}", i - 1), &v)
+                .unwrap();
+            v.insert(format!("x{i}"), value);
+        }
+        let err = t
+            .render_str(&format!("{{{{ [x{MAX_VALUE_DEPTH}] }}}}"), &v)
+            .unwrap_err();
+        assert!(
+            matches!(&err, RenderError::Template(m) if m.contains("nested more than 128 levels")),
+            "{err}"
+        );
+        let literal = format!("{{{{ {}1{} }}}}", "[".repeat(140), "]".repeat(140));
+        assert!(t.render_str(&literal, &v).is_err());
+        // A node deeper than any file may nest (built, not parsed) is refused too.
+        let mut node = Node::synthetic(NodeValue::Null);
+        for _ in 0..10_000 {
+            node = Node::synthetic(NodeValue::Seq(vec![node]));
+        }
+        let (_, err) = t.render(&node, &v).unwrap_err();
+        assert!(err.to_string().contains("nested more than 64"), "{err}");
+        // Dropping it recursively would overflow the stack as well: take it apart.
+        let mut items = vec![node];
+        while let Some(n) = items.pop() {
+            if let NodeValue::Seq(inner) = n.value {
+                items.extend(inner);
+            }
+        }
     }
 }

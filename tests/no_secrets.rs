@@ -86,7 +86,7 @@ fn no_secret_reaches_snapshots_or_reports() {
         PathBuf::from("scenarios"),
         PathBuf::from("tests/fixtures/leaky"),
     ];
-    let loaded = suite::load(&paths, None, &[]).unwrap();
+    let loaded = suite::load(&paths, None, &[], false).unwrap();
     assert!(loaded.invalid.is_empty());
     assert!(
         loaded.scenarios.len() >= 10,

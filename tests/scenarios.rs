@@ -31,8 +31,8 @@ fn main() {
     let args = Arguments::from_args();
     let root = support::root();
     std::env::set_current_dir(&root).expect("cd to the crate root");
-    let loaded =
-        suite::load(&[PathBuf::from("scenarios")], None, &[]).expect("load bundled scenarios");
+    let loaded = suite::load(&[PathBuf::from("scenarios")], None, &[], false)
+        .expect("load bundled scenarios");
     let mut trials = Vec::new();
     for diags in loaded.invalid {
         let file = diags[0].file.display().to_string();

@@ -918,7 +918,7 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
-        let mut loader = Loader::with_labels(labels.iter().map(|l| l.to_string()));
+        let mut loader = Loader::new().with_labels(labels.iter().map(|l| l.to_string()));
         let main = dir.join("main.yaml");
         let result = if main.exists() {
             loader.load_scenario(&main).err()

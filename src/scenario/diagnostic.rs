@@ -13,6 +13,10 @@ pub struct Diagnostic {
     pub span: Span,
     pub message: String,
     pub hint: Option<String>,
+    /// Whether rendering may quote the file's line: false for files that are
+    /// not scenarios or flows (a credentials file named by `use:` must never
+    /// be echoed), whatever source the caller hands to [`Diagnostic::render`].
+    pub show_source: bool,
 }
 
 impl Diagnostic {
@@ -23,7 +27,14 @@ impl Diagnostic {
             span,
             message: message.into(),
             hint: None,
+            show_source: true,
         }
+    }
+
+    /// Never quotes the file when rendered (see [`Diagnostic::show_source`]).
+    pub fn without_source(mut self) -> Self {
+        self.show_source = false;
+        self
     }
 
     /// Adds a hint line.
@@ -63,20 +74,37 @@ impl Diagnostic {
             paint("1", &self.message)
         );
         let _ = writeln!(out, "  {} {}", paint("34", "-->"), self.location());
+        let source = source.filter(|_| self.show_source);
         let line_text = source.and_then(|s| s.lines().nth(self.span.line.saturating_sub(1)));
         if let Some(text) = line_text {
             let number = self.span.line.to_string();
             let pad = " ".repeat(number.len());
             let bar = paint("34", "|");
             let _ = writeln!(out, "{pad} {bar}");
-            let _ = writeln!(out, "{} {bar} {}", paint("34", &number), text);
             let start = self.span.col.max(1);
+            let length = text.chars().count();
             let width = if self.span.end_line == self.span.line && self.span.end_col > start {
                 self.span.end_col - start
             } else {
-                text.chars().count().saturating_sub(start - 1).max(1)
+                length.saturating_sub(start - 1).max(1)
             };
-            let caret = format!("{}{}", " ".repeat(start - 1), "^".repeat(width.min(80)));
+            // A long line is shown as a window around the column.
+            let first = if length > LINE_WIDTH {
+                (start - 1).saturating_sub(LINE_WIDTH / 3)
+            } else {
+                0
+            };
+            let mut shown: String = text.chars().skip(first).take(LINE_WIDTH).collect();
+            let mut offset = start - 1 - first;
+            if first > 0 {
+                shown.insert(0, '…');
+                offset += 1;
+            }
+            if length > first + LINE_WIDTH {
+                shown.push('…');
+            }
+            let _ = writeln!(out, "{} {bar} {}", paint("34", &number), shown);
+            let caret = format!("{}{}", " ".repeat(offset), "^".repeat(width.min(80)));
             let _ = writeln!(out, "{pad} {bar} {}", paint("1;31", &caret));
             if let Some(hint) = &self.hint {
                 let _ = writeln!(
@@ -92,6 +120,9 @@ impl Diagnostic {
         out
     }
 }
+
+/// Characters of a source line shown at most.
+const LINE_WIDTH: usize = 120;
 
 /// `file:line:col` for a span.
 pub fn location(file: &Path, span: Span) -> String {
@@ -154,6 +185,36 @@ mod tests {
         assert!(text.contains("2 |   - cal: SignUp"), "{text}");
         assert!(text.contains("  |     ^^^\n"), "{text}");
         assert!(text.contains("= hint: did you mean `call`?"), "{text}");
+    }
+
+    #[test]
+    fn a_diagnostic_without_source_never_quotes_the_file() {
+        let d = Diagnostic::new("creds", Span::at(1, 1), "not a flow file").without_source();
+        let text = d.render(Some("aws_access_key_id = AKIASECRET\n"), false);
+        assert!(!text.contains("AKIASECRET"), "{text}");
+        assert!(text.contains("--> creds:1:1"), "{text}");
+    }
+
+    #[test]
+    fn long_lines_are_shown_as_a_window_around_the_column() {
+        let line = format!("{}bad{}", "x".repeat(5_000), "y".repeat(5_000));
+        let d = Diagnostic::new(
+            "s.yaml",
+            Span {
+                line: 1,
+                col: 5_001,
+                end_line: 1,
+                end_col: 5_004,
+            },
+            "bad",
+        );
+        let text = d.render(Some(&line), false);
+        let lines: Vec<&str> = text.lines().collect();
+        let (shown, caret) = (lines[3], lines[4]);
+        assert!(shown.chars().count() < 140, "{shown}");
+        let at = shown.chars().position(|c| c == 'b');
+        assert_eq!(caret.chars().position(|c| c == '^'), at, "{text}");
+        assert!(caret.ends_with("^^^"), "{caret}");
     }
 
     #[test]

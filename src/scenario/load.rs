@@ -98,6 +98,10 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(found)
 }
 
+/// Largest scenario or flow file read, in bytes (16 MiB: far beyond any
+/// hand-written suite, small enough to load in seconds).
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
 /// Loads scenarios, caching flows shared between them.
 #[derive(Default)]
 pub struct Loader {
@@ -106,6 +110,49 @@ pub struct Loader {
     loading: Vec<PathBuf>,
     /// Target labels `only:`/`skip:` may name besides [`TargetSpec::NAMES`].
     labels: Vec<String>,
+    /// Folders (canonical) that `use:` may read from; `None`: anywhere.
+    roots: Option<Vec<PathBuf>>,
+}
+
+/// The folders a suite's `use:` paths stay in: the current directory, each
+/// folder given, and the folder of each file given.
+pub fn suite_roots(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = std::env::current_dir().into_iter().collect();
+    for path in paths {
+        if path.is_dir() {
+            roots.push(path.clone());
+        } else if let Some(parent) = path.parent() {
+            roots.push(if parent.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                parent.to_path_buf()
+            });
+        }
+    }
+    roots
+}
+
+/// What a file was read as, for messages and for deciding whether it is ours.
+#[derive(Clone, Copy)]
+enum Kind {
+    Scenario,
+    Flow,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Scenario => "scenario",
+            Kind::Flow => "flow",
+        }
+    }
+
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            Kind::Scenario => SCENARIO_KEYS,
+            Kind::Flow => FLOW_KEYS,
+        }
+    }
 }
 
 /// Collects diagnostics for one file.
@@ -229,24 +276,33 @@ impl Ctx {
 }
 
 impl Loader {
-    /// A loader with an empty flow cache.
+    /// A loader with an empty flow cache whose `use:` may read any file.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// A loader that also accepts these target labels in `only:`/`skip:`
     /// (a parity run's `--targets label=…`).
-    pub fn with_labels(labels: impl IntoIterator<Item = String>) -> Self {
-        Loader {
-            labels: labels.into_iter().collect(),
-            ..Self::default()
-        }
+    pub fn with_labels(mut self, labels: impl IntoIterator<Item = String>) -> Self {
+        self.labels = labels.into_iter().collect();
+        self
+    }
+
+    /// A loader whose `use:` paths must stay inside `roots` (see [`suite_roots`]).
+    pub fn confined_to(mut self, roots: impl IntoIterator<Item = PathBuf>) -> Self {
+        self.roots = Some(
+            roots
+                .into_iter()
+                .map(|r| r.canonicalize().unwrap_or(r))
+                .collect(),
+        );
+        self
     }
 
     /// Reads and checks one scenario file, including everything a run
     /// would find (templates, variables, member names).
     pub fn load_scenario(&mut self, path: &FsPath) -> Result<Scenario, Vec<Diagnostic>> {
-        let (mut ctx, root) = read(path)?;
+        let (mut ctx, root) = read(path, Kind::Scenario)?;
         let scenario = self.scenario(&mut ctx, &root);
         if let Some(s) = &scenario {
             let lost = (!ctx.incomplete).then_some(ctx.lost.as_slice());
@@ -307,14 +363,7 @@ impl Loader {
     }
 
     fn scenario(&mut self, ctx: &mut Ctx, root: &Node) -> Option<Scenario> {
-        let Some(map) = root.as_map() else {
-            ctx.hint(
-                root.span,
-                format!("a scenario file must be a mapping, not {}", root.kind()),
-                Some("start with `name:` and `steps:`".into()),
-            );
-            return None;
-        };
+        let map = ours(ctx, root, Kind::Scenario)?;
         ctx.check_keys(map, SCENARIO_KEYS, "a scenario");
         let name = match root.get("name") {
             Some(n) => ctx.string(n, "`name`").unwrap_or_default(),
@@ -586,7 +635,7 @@ impl Loader {
         let rel = ctx.string(target, "`use`")?;
         let base = ctx.source.path.parent().unwrap_or(FsPath::new("."));
         let candidates = [base.join(&rel), PathBuf::from(&rel)];
-        let Some(path) = candidates.iter().find(|p| p.is_file()).cloned() else {
+        let Some(path) = candidates.iter().find(|p| p.exists()).cloned() else {
             ctx.hint(
                 target.span,
                 format!("flow file `{rel}` not found"),
@@ -594,6 +643,31 @@ impl Loader {
             );
             return None;
         };
+        if let Some(roots) = &self.roots {
+            let inside = path
+                .canonicalize()
+                .is_ok_and(|p| roots.iter().any(|r| p.starts_with(r)));
+            if !inside {
+                let roots: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
+                ctx.hint(
+                    target.span,
+                    format!("flow file `{rel}` is outside the suite's root"),
+                    Some(format!(
+                        "`use:` reads files under {}; pass --allow-outside-root to read others",
+                        roots.join(", ")
+                    )),
+                );
+                return None;
+            }
+        }
+        if path.is_dir() {
+            ctx.hint(
+                target.span,
+                format!("`{rel}` is a directory, not a flow file"),
+                Some("`use:` names one flow file, e.g. `use: flows/sign-in.yaml`".into()),
+            );
+            return None;
+        }
         let flow = match self.flow(&path) {
             Ok(f) => f,
             Err(diags) => {
@@ -659,15 +733,8 @@ impl Loader {
         }
         self.loading.push(key.clone());
         let result = (|| {
-            let (mut ctx, root) = read(path)?;
-            let Some(map) = root.as_map() else {
-                ctx.error(
-                    root.span,
-                    format!(
-                        "a flow file must be a mapping with `params` and `steps`, not {}",
-                        root.kind()
-                    ),
-                );
+            let (mut ctx, root) = read(path, Kind::Flow)?;
+            let Some(map) = ours(&mut ctx, &root, Kind::Flow) else {
                 return Err(ctx.diags);
             };
             ctx.check_keys(map, FLOW_KEYS, "a flow");
@@ -702,23 +769,56 @@ impl Loader {
     }
 }
 
-fn read(path: &FsPath) -> Result<(Ctx, Node), Vec<Diagnostic>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![Diagnostic::new(
-            path,
+/// Reads and parses a scenario or flow file. A file that is too big, not
+/// text, or not YAML that looks like a scenario or flow is reported without
+/// quoting it: `use:` can name any file, and its content may be secret.
+fn read(path: &FsPath, kind: Kind) -> Result<(Ctx, Node), Vec<Diagnostic>> {
+    let what = kind.name();
+    let opaque = |span: Span, reason: String| {
+        vec![
+            Diagnostic::new(path, span, format!("not a {what} file: {reason}"))
+                .with_hint("its content is not shown")
+                .without_source(),
+        ]
+    };
+    let cannot_read = |e: std::io::Error| opaque(Span::at(1, 1), format!("cannot read it: {e}"));
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, MAX_FILE_BYTES + 1),
+        &mut bytes,
+    )
+    .map_err(cannot_read)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(opaque(
             Span::at(1, 1),
-            format!("cannot read file: {e}"),
-        )]
+            format!(
+                "it is larger than {} MiB, the most a {what} file may hold",
+                MAX_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| opaque(Span::at(1, 1), "it is not UTF-8 text".into()))?;
+    let root = yaml::parse(&text).map_err(|e| {
+        // Bounds (depth, aliases) quote nothing; a syntax error in a file
+        // without a top-level `steps:` may be any file's content.
+        let ours = text.lines().any(|l| l.starts_with("steps:"));
+        match e.hint {
+            Some(hint) if ours => vec![Diagnostic::new(path, e.span, e.message).with_hint(hint)],
+            Some(_) => opaque(e.span, e.message),
+            None if ours => vec![
+                Diagnostic::new(path, e.span, format!("YAML syntax: {}", e.message)).with_hint(
+                    "check indentation and that every `{`/`[`/quote is closed; quote values that contain `: ` or start with `{`",
+                ),
+            ],
+            None => opaque(e.span, "it is not valid YAML".into()),
+        }
     })?;
     let source = Arc::new(Source {
         path: path.to_path_buf(),
         text,
     });
-    let root = yaml::parse(&source.text).map_err(|e| {
-        vec![Diagnostic::new(path, e.span, format!("YAML syntax: {}", e.message)).with_hint(
-            "check indentation and that every `{`/`[`/quote is closed; quote values that contain `: ` or start with `{`",
-        )]
-    })?;
     Ok((
         Ctx {
             source,
@@ -728,6 +828,38 @@ fn read(path: &FsPath) -> Result<(Ctx, Node), Vec<Diagnostic>> {
         },
         root,
     ))
+}
+
+/// The top-level mapping of a scenario or flow file, or `None` (reported)
+/// when the file is not one: a mapping none of whose keys is (or is close
+/// to) a scenario's or flow's is reported without quoting the file.
+fn ours<'n>(ctx: &mut Ctx, root: &'n Node, kind: Kind) -> Option<&'n [(Key, Node)]> {
+    let keys = kind.keys();
+    let map = root
+        .as_map()
+        .filter(|map| map.iter().any(|(k, _)| keys.contains(&k.name.as_str())));
+    if map.is_none() {
+        let found = match root.as_map() {
+            Some(_) => "a mapping without any of its keys".to_string(),
+            None => root.kind().to_string(),
+        };
+        let d = Diagnostic::new(
+            ctx.source.path.clone(),
+            root.span,
+            format!("not a {} file: it is {found}", kind.name()),
+        )
+        .with_hint(format!(
+            "a {} file is a mapping with {}; its content is not shown",
+            kind.name(),
+            match kind {
+                Kind::Scenario => "`name:` and `steps:`",
+                Kind::Flow => "`params:` and `steps:`",
+            }
+        ))
+        .without_source();
+        ctx.diags.push(d);
+    }
+    map
 }
 
 fn pool_fixture(ctx: &mut Ctx, node: &Node) -> Option<PoolFixture> {
@@ -906,4 +1038,57 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         };
     }
     Some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch_file(name: &str, bytes: &[u8]) -> PathBuf {
+        let path = std::env::temp_dir().join(format!(
+            "cognito-scenarios-load-{}-{name}",
+            std::process::id()
+        ));
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_file_over_the_size_limit_is_invalid_and_not_quoted() {
+        let mut text = b"name: big\nsteps:\n  - call: ListUserPools\n#".to_vec();
+        text.resize(MAX_FILE_BYTES as usize + 1, b'x');
+        let path = scratch_file("big.yaml", &text);
+        let diags = Loader::new().load_scenario(&path).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(diags[0].message.contains("larger than 16 MiB"), "{diags:?}");
+        assert!(!diags[0].show_source);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_scenario_is_reported_without_its_content() {
+        for (name, text) in [
+            ("map.yaml", "password: hunter2\nuser: admin\n"),
+            ("list.yaml", "- hunter2\n"),
+            ("ini.yaml", "[default]\nkey = hunter2\n"),
+        ] {
+            let path = scratch_file(name, text.as_bytes());
+            let diags = Loader::new().load_scenario(&path).unwrap_err();
+            std::fs::remove_file(&path).unwrap();
+            assert_eq!(diags.len(), 1, "{name}: {diags:?}");
+            assert!(
+                diags[0].message.starts_with("not a scenario file"),
+                "{diags:?}"
+            );
+            let shown = diags[0].render(Some(text), false);
+            assert!(!shown.contains("hunter2"), "{shown}");
+        }
+        // A scenario with a syntax error is still quoted, caret and all.
+        let text = "name: x\nsteps:\n  - call: [unclosed\n";
+        let path = scratch_file("broken.yaml", text.as_bytes());
+        let diags = Loader::new().load_scenario(&path).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert!(diags[0].message.starts_with("YAML syntax"), "{diags:?}");
+        assert!(diags[0].show_source);
+    }
 }

@@ -7,5 +7,5 @@ pub mod model;
 pub mod yaml;
 
 pub use diagnostic::Diagnostic;
-pub use load::{Loader, discover, is_flow_file};
+pub use load::{Loader, discover, is_flow_file, suite_roots};
 pub use model::*;

@@ -5,7 +5,7 @@
 //! input). Scalars are resolved with the YAML 1.2 core schema, so `OFF` stays
 //! the string Cognito wants and `"123"` stays a string.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as PSpan};
 use serde_json::{Map, Number, Value};
@@ -75,6 +75,8 @@ pub enum NodeValue {
 pub struct YamlError {
     pub span: Span,
     pub message: String,
+    /// What to do about it, when the parser knows better than a generic hint.
+    pub hint: Option<String>,
 }
 
 impl Node {
@@ -182,7 +184,20 @@ impl Node {
     }
 }
 
+/// Deepest nesting of mappings and lists a scenario file may use. Every
+/// later walk over a document (templates, expectations, JSON) recurses, so
+/// the bound keeps them all far from the stack's end.
+pub const MAX_DEPTH: usize = 64;
+
+/// Nodes that aliases may add to a document beyond as many as it writes out
+/// itself: generous for shared fixtures, fatal to "billion laughs".
+pub const ALIAS_ALLOWANCE: usize = 10_000;
+
 /// Parses one YAML document. An empty file is `Null`; several documents are an error.
+///
+/// Bounded: nesting deeper than [`MAX_DEPTH`], or aliases expanding to more
+/// than [`ALIAS_ALLOWANCE`] nodes plus the document's own, are errors at the
+/// node where the limit is crossed; cost is linear in the document's size.
 pub fn parse(source: &str) -> Result<Node, YamlError> {
     let mut builder = Builder::default();
     let mut documents = 0usize;
@@ -190,6 +205,7 @@ pub fn parse(source: &str) -> Result<Node, YamlError> {
         let (event, span) = event.map_err(|e| YamlError {
             span: Span::at(e.marker().line(), e.marker().col() + 1),
             message: e.info().to_string(),
+            hint: None,
         })?;
         let span = Span::from_parser(span);
         match event {
@@ -197,31 +213,25 @@ pub fn parse(source: &str) -> Result<Node, YamlError> {
             Event::DocumentStart(_) => {
                 documents += 1;
                 if documents > 1 {
-                    return Err(YamlError {
+                    return Err(YamlError::new(
                         span,
-                        message: "a scenario file holds one YAML document; found a second `---`"
-                            .into(),
-                    });
+                        "a scenario file holds one YAML document; found a second `---`",
+                    ));
                 }
             }
-            Event::Alias(id) => {
-                let node = builder.anchors.get(&id).cloned().ok_or_else(|| YamlError {
-                    span,
-                    message: "alias to an unknown anchor".into(),
-                })?;
-                builder.push(Node { span, ..node })?;
-            }
+            Event::Alias(id) => builder.alias(id, span)?,
             Event::Scalar(text, style, anchor, tag) => {
                 let value = resolve_scalar(&text, style, tag.as_deref().map(|t| t.suffix.as_str()));
                 let node = Node { value, span };
+                builder.direct_nodes += 1;
                 if anchor > 0 {
-                    builder.anchors.insert(anchor, node.clone());
+                    builder.anchors.insert(anchor, (node.clone(), 1));
                 }
-                builder.push(node)?;
+                builder.push(node, 1)?;
             }
-            Event::SequenceStart(anchor, _) => builder.open(Open::Seq(Vec::new()), span, anchor),
+            Event::SequenceStart(anchor, _) => builder.open(Open::Seq(Vec::new()), span, anchor)?,
             Event::MappingStart(anchor, _) => {
-                builder.open(Open::Map(Vec::new(), None, Vec::new()), span, anchor)
+                builder.open(Open::Map(MapFrame::default()), span, anchor)?
             }
             Event::SequenceEnd | Event::MappingEnd => builder.close(span)?,
         }
@@ -232,39 +242,91 @@ pub fn parse(source: &str) -> Result<Node, YamlError> {
     }))
 }
 
+impl YamlError {
+    fn new(span: Span, message: impl Into<String>) -> YamlError {
+        YamlError {
+            span,
+            message: message.into(),
+            hint: None,
+        }
+    }
+}
+
 enum Open {
     Seq(Vec<Node>),
-    /// Entries so far, a key waiting for its value, and entries brought in
-    /// by `<<` merge keys (explicit keys win over them).
-    Map(Vec<(Key, Node)>, Option<Key>, Vec<(Key, Node)>),
+    Map(MapFrame),
+}
+
+/// A mapping being built.
+#[derive(Default)]
+struct MapFrame {
+    entries: Vec<(Key, Node)>,
+    /// A key waiting for its value.
+    pending: Option<Key>,
+    /// Line of each key so far, for duplicates in constant time.
+    lines: HashMap<String, usize>,
+    /// Entries brought in by `<<` merge keys (explicit keys win over them).
+    merged: Vec<(Key, Node)>,
+    merged_names: HashSet<String>,
+}
+
+/// A collection being built: its contents, where it starts, its anchor and
+/// how many nodes it holds so far (itself included).
+struct Frame {
+    open: Open,
+    span: Span,
+    anchor: usize,
+    nodes: usize,
 }
 
 #[derive(Default)]
 struct Builder {
-    stack: Vec<(Open, Span, usize)>,
+    stack: Vec<Frame>,
     root: Option<Node>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes with their sizes in nodes.
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Nodes written out in the document.
+    direct_nodes: usize,
+    /// Nodes brought in by aliases.
+    alias_nodes: usize,
 }
 
 impl Builder {
-    fn open(&mut self, open: Open, span: Span, anchor: usize) {
-        self.stack.push((open, span, anchor));
+    fn open(&mut self, open: Open, span: Span, anchor: usize) -> Result<(), YamlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlError {
+                span,
+                message: format!("nested more than {MAX_DEPTH} levels deep"),
+                hint: Some(format!(
+                    "scenario files nest mappings and lists at most {MAX_DEPTH} levels deep"
+                )),
+            });
+        }
+        self.direct_nodes += 1;
+        self.stack.push(Frame {
+            open,
+            span,
+            anchor,
+            nodes: 1,
+        });
+        Ok(())
     }
 
     fn close(&mut self, end: Span) -> Result<(), YamlError> {
-        let Some((open, start, anchor)) = self.stack.pop() else {
+        let Some(frame) = self.stack.pop() else {
             return Ok(());
         };
         let span = Span {
             end_line: end.end_line,
             end_col: end.end_col,
-            ..start
+            ..frame.span
         };
-        let value = match open {
+        let value = match frame.open {
             Open::Seq(items) => NodeValue::Seq(items),
-            Open::Map(mut entries, _, merged) => {
-                for (k, v) in merged {
-                    if !entries.iter().any(|(e, _)| e.name == k.name) {
+            Open::Map(map) => {
+                let mut entries = map.entries;
+                for (k, v) in map.merged {
+                    if !map.lines.contains_key(&k.name) {
                         entries.push((k, v));
                     }
                 }
@@ -272,17 +334,53 @@ impl Builder {
             }
         };
         let node = Node { value, span };
-        if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+        if frame.anchor > 0 {
+            self.anchors
+                .insert(frame.anchor, (node.clone(), frame.nodes));
         }
-        self.push(node)
+        self.push(node, frame.nodes)
     }
 
-    fn push(&mut self, node: Node) -> Result<(), YamlError> {
-        match self.stack.last_mut() {
-            None => self.root = Some(node),
-            Some((Open::Seq(items), _, _)) => items.push(node),
-            Some((Open::Map(entries, pending, merged), _, _)) => match pending.take() {
+    /// Expands an alias, if the document's alias budget allows (see [`ALIAS_ALLOWANCE`]).
+    fn alias(&mut self, id: usize, span: Span) -> Result<(), YamlError> {
+        let (node, size) = self
+            .anchors
+            .get(&id)
+            .ok_or_else(|| YamlError::new(span, "alias to an unknown anchor"))?;
+        let size = *size;
+        let budget = ALIAS_ALLOWANCE.saturating_add(self.direct_nodes);
+        let total = self.alias_nodes.saturating_add(size);
+        if total > budget {
+            return Err(YamlError {
+                span,
+                message: format!(
+                    "aliases expand this document past {budget} nodes (this one adds {size})"
+                ),
+                hint: Some(format!(
+                    "aliases may add at most {ALIAS_ALLOWANCE} nodes plus as many as the file \
+                     writes out, and nested aliases multiply (\"billion laughs\"): write the \
+                     values out, or share steps with a flow (`use:`)"
+                )),
+            });
+        }
+        self.alias_nodes = total;
+        let node = Node {
+            span,
+            ..node.clone()
+        };
+        self.push(node, size)
+    }
+
+    /// Adds a finished node of `size` nodes to the collection being built.
+    fn push(&mut self, node: Node, size: usize) -> Result<(), YamlError> {
+        let Some(frame) = self.stack.last_mut() else {
+            self.root = Some(node);
+            return Ok(());
+        };
+        frame.nodes = frame.nodes.saturating_add(size);
+        match &mut frame.open {
+            Open::Seq(items) => items.push(node),
+            Open::Map(map) => match map.pending.take() {
                 None => {
                     let name = match &node.value {
                         NodeValue::String { value, .. } => value.clone(),
@@ -291,31 +389,27 @@ impl Builder {
                         NodeValue::Int(i) => i.to_string(),
                         NodeValue::Float(f) => f.to_string(),
                         NodeValue::Seq(_) | NodeValue::Map(_) => {
-                            return Err(YamlError {
-                                span: node.span,
-                                message:
-                                    "a mapping key must be a plain value, not a list or mapping"
-                                        .into(),
-                            });
+                            return Err(YamlError::new(
+                                node.span,
+                                "a mapping key must be a plain value, not a list or mapping",
+                            ));
                         }
                     };
                     if name == "<<" {
-                        *pending = Some(Key {
+                        map.pending = Some(Key {
                             name,
                             span: node.span,
                         });
                         return Ok(());
                     }
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
-                        return Err(YamlError {
-                            span: node.span,
-                            message: format!(
-                                "duplicate key `{name}` (first defined on line {})",
-                                first.line_of()
-                            ),
-                        });
+                    if let Some(first) = map.lines.get(&name) {
+                        return Err(YamlError::new(
+                            node.span,
+                            format!("duplicate key `{name}` (first defined on line {first})"),
+                        ));
                     }
-                    *pending = Some(Key {
+                    map.lines.insert(name.clone(), node.span.line);
+                    map.pending = Some(Key {
                         name,
                         span: node.span,
                     });
@@ -326,32 +420,26 @@ impl Builder {
                         NodeValue::Map(_) => vec![node],
                         NodeValue::Seq(items) => items,
                         _ => {
-                            return Err(YamlError {
-                                span: node.span,
-                                message: "`<<` merges a mapping (or a list of mappings)".into(),
-                            });
+                            return Err(YamlError::new(
+                                node.span,
+                                "`<<` merges a mapping (or a list of mappings)",
+                            ));
                         }
                     };
                     for source in sources {
                         if let NodeValue::Map(more) = source.value {
                             for (k, v) in more {
-                                if !merged.iter().any(|(e, _): &(Key, Node)| e.name == k.name) {
-                                    merged.push((k, v));
+                                if map.merged_names.insert(k.name.clone()) {
+                                    map.merged.push((k, v));
                                 }
                             }
                         }
                     }
                 }
-                Some(key) => entries.push((key, node)),
+                Some(key) => map.entries.push((key, node)),
             },
         }
         Ok(())
-    }
-}
-
-impl Key {
-    fn line_of(&self) -> usize {
-        self.span.line
     }
 }
 
@@ -450,5 +538,63 @@ mod tests {
     fn a_second_document_is_refused_and_empty_is_null() {
         assert!(parse("a: 1\n---\nb: 2\n").is_err());
         assert_eq!(parse("").unwrap().value, NodeValue::Null);
+    }
+
+    /// "Billion laughs": 9 aliases of 9 aliases, 9 levels deep (583 bytes).
+    fn alias_bomb() -> String {
+        let mut src = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        for pair in names.windows(2) {
+            let items = vec![format!("*{}", pair[0]); 9].join(",");
+            src.push_str(&format!("{0}: &{0} [{items}]\n", pair[1]));
+        }
+        src
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_at_the_alias_that_crosses_the_budget() {
+        let src = alias_bomb();
+        let err = parse(&src).unwrap_err();
+        assert!(err.message.contains("aliases expand"), "{err:?}");
+        assert!(err.hint.is_some());
+        // a: 10 nodes, b: 9 × 10, c: 9 × 91, d: 9 × 820 = 7380, e: 9 × 7381 crosses
+        // 10,000 + the nodes written out: at e's fifth alias (line 5, column 28).
+        let line = src.lines().nth(err.span.line - 1).unwrap();
+        assert!(line.starts_with("e: "), "{line} {err:?}");
+        assert_eq!(&line[err.span.col - 1..err.span.col + 1], "*d", "{err:?}");
+        // Shared anchors within the budget still work.
+        let ok = "base: &b { x: 1 }\none: *b\ntwo: *b\n";
+        assert!(parse(ok).is_ok());
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_refused_where_it_is_crossed() {
+        for depth in [MAX_DEPTH + 1, 2_000] {
+            let src: String = (0..depth)
+                .map(|i| format!("{}k:\n", " ".repeat(i)))
+                .collect();
+            let err = parse(&src).unwrap_err();
+            assert!(err.message.contains("nested more than 64"), "{err:?}");
+            // The mapping on line 65 is the 65th level.
+            assert_eq!(
+                (err.span.line, err.span.col),
+                (MAX_DEPTH + 1, MAX_DEPTH + 1)
+            );
+        }
+        // 100,000 block sequences on one line: the 65th starts at column 129.
+        let err = parse(&format!("{}x\n", "- ".repeat(100_000))).unwrap_err();
+        assert_eq!(
+            (err.span.line, err.span.col),
+            (1, 2 * MAX_DEPTH + 1),
+            "{err:?}"
+        );
+        let flow = format!("a: {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse(&flow).is_err());
+        let deepest: String = (0..MAX_DEPTH)
+            .map(|i| format!("{}k:\n", " ".repeat(i)))
+            .collect();
+        assert!(parse(&deepest).is_ok());
     }
 }
