@@ -96,6 +96,12 @@
 //!   "… can not be converted to an String"), as Cognito answers it; a missing
 //!   required member is `InvalidParameterException` "1 validation error
 //!   detected: Value null at 'userPoolId' …".
+//! - A request body over [`MAX_BODY_BYTES`] (1 MiB) is
+//!   `RequestEntityTooLargeException` (413), refused from its
+//!   `Content-Length` before it is read, or as soon as a chunked body passes
+//!   the limit; a body not received within 30 s is `RequestTimeoutException`
+//!   (408); an unreadable one (the client hung up) `SerializationException`.
+//!   Bytes that are not HTTP get a bare 400 from the HTTP layer.
 //! - Unknown or missing `X-Amz-Target`, and a content type other than
 //!   `application/x-amz-json-1.x`, are `UnknownOperationException` (400). An
 //!   empty body counts as `{}`. A real cognito-idp operation the stub lacks is
