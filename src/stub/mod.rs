@@ -1,12 +1,84 @@
-//! The built-in stub: an honest in-process Cognito on wiremock.
+//! The built-in stub: an honest in-process Cognito behind a hyper server.
 //!
 //! [`Stub::start`] serves the cognito-idp JSON 1.1 protocol on
 //! `127.0.0.1` (POST `/`) plus each pool's JWKS
-//! (`GET /<poolId>/.well-known/jwks.json`). Behind it is a stateful model of
-//! user pools that checks what Cognito checks and answers with Cognito's
-//! error codes and messages. All time comes from a [`Clock`], virtual by
-//! default, so callers can jump past TOTP windows and session expiry.
-//! [`StubService`] is the same thing without HTTP.
+//! (`GET /<poolId>/.well-known/jwks.json`), the latest code delivered to a
+//! user (`GET /_stub/code/<poolId>/<username>`) and a readiness probe
+//! (`GET /health`). Behind it is a stateful model of user pools that checks
+//! what Cognito checks and answers with Cognito's error codes and messages.
+//! All time comes from a [`Clock`], virtual by default, so callers can jump
+//! past TOTP windows and session expiry. [`StubService`] is the same thing
+//! without HTTP. The `stub` command serves one [`Stub`] with the real clock.
+//!
+//! # Use from your own tests
+//!
+//! Start a stub (as with wiremock's `MockServer::start()`), point your code
+//! or any AWS SDK at [`Stub::endpoint`], seed pools and users with
+//! [`Stub::call`], read delivered codes from [`Stub::outbox`] and move the
+//! virtual clock with [`Stub::clock`]:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Region};
+//! use cognito_scenarios::stub::{Stub, StubOptions};
+//! use serde_json::json;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let stub = Stub::start(StubOptions::default()).await?; // 127.0.0.1, a free port
+//!
+//! // Seed a pool, an app client and a user in-process (no HTTP, no credentials).
+//! let pool = stub.call("CreateUserPool", &json!({
+//!     "PoolName": "app",
+//!     "AutoVerifiedAttributes": ["email"],
+//! }))?;
+//! let pool_id = pool["UserPool"]["Id"].as_str().unwrap();
+//! let client = stub.call("CreateUserPoolClient", &json!({
+//!     "UserPoolId": pool_id,
+//!     "ClientName": "web",
+//!     "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+//! }))?;
+//! let client_id = client["UserPoolClient"]["ClientId"].as_str().unwrap();
+//! stub.call("SignUp", &json!({
+//!     "ClientId": client_id,
+//!     "Username": "alice",
+//!     "Password": "Correct-horse-1",
+//!     "UserAttributes": [{"Name": "email", "Value": "alice@example.com"}],
+//! }))?;
+//!
+//! // The code Cognito would have e-mailed.
+//! let code = stub.outbox().latest_code(pool_id, "alice").expect("a code was sent");
+//! stub.call("ConfirmSignUp", &json!({
+//!     "ClientId": client_id, "Username": "alice", "ConfirmationCode": code,
+//! }))?;
+//!
+//! // The code under test talks HTTP to the stub, e.g. through the AWS SDK.
+//! let config = aws_sdk_cognitoidentityprovider::Config::builder()
+//!     .behavior_version(BehaviorVersion::latest())
+//!     .region(Region::new("us-east-1"))
+//!     .endpoint_url(stub.endpoint())
+//!     .credentials_provider(Credentials::new("test", "test", None, None, "stub"))
+//!     .build();
+//! let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(config);
+//! let signed_in = cognito
+//!     .initiate_auth()
+//!     .client_id(client_id)
+//!     .auth_flow("USER_PASSWORD_AUTH".into())
+//!     .auth_parameters("USERNAME", "alice")
+//!     .auth_parameters("PASSWORD", "Correct-horse-1")
+//!     .send()
+//!     .await?;
+//! let access_token = signed_in.authentication_result().unwrap().access_token().unwrap();
+//! assert!(cognito.get_user().access_token(access_token).send().await.is_ok());
+//!
+//! // An hour later (virtual time: instantly) the access token has expired.
+//! stub.clock().advance(Duration::from_secs(3601));
+//! let expired = stub.call("GetUser", &json!({"AccessToken": access_token})).unwrap_err();
+//! assert_eq!(expired.code, "NotAuthorizedException");
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! Files: `protocol` (wire shapes, parameter checks), `state` (model),
 //! `pools` (pools and app clients), `users`, `auth` (flows, challenges,
@@ -24,6 +96,12 @@
 //!   "… can not be converted to an String"), as Cognito answers it; a missing
 //!   required member is `InvalidParameterException` "1 validation error
 //!   detected: Value null at 'userPoolId' …".
+//! - A request body over [`MAX_BODY_BYTES`] (1 MiB) is
+//!   `RequestEntityTooLargeException` (413), refused from its
+//!   `Content-Length` before it is read, or as soon as a chunked body passes
+//!   the limit; a body not received within 30 s is `RequestTimeoutException`
+//!   (408); an unreadable one (the client hung up) `SerializationException`.
+//!   Bytes that are not HTTP get a bare 400 from the HTTP layer.
 //! - Unknown or missing `X-Amz-Target`, and a content type other than
 //!   `application/x-amz-json-1.x`, are `UnknownOperationException` (400). An
 //!   empty body counts as `{}`. A real cognito-idp operation the stub lacks is
@@ -110,9 +188,8 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use hyper::HeaderMap;
 use serde_json::{Map, Value};
-use wiremock::http::HeaderMap;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::clock::Clock;
 
@@ -123,15 +200,17 @@ mod outbox;
 mod password;
 mod pools;
 pub mod protocol;
+mod server;
 mod srp;
 mod state;
 mod tokens;
 mod users;
 
 pub use outbox::{DeliveredMessage, Outbox, Purpose};
-pub use protocol::ApiError;
+pub use protocol::{ApiError, ApiResult};
+pub use server::MAX_BODY_BYTES;
 
-use protocol::{ApiResult, CONTENT_TYPE, Params, TARGET_PREFIX};
+use protocol::{CONTENT_TYPE, Params, TARGET_PREFIX};
 use state::State;
 use tokens::Keys;
 
@@ -171,6 +250,9 @@ pub enum StubError {
     /// RSA key generation failed.
     #[error("cannot generate the token signing keys")]
     Keys,
+    /// The server's runtime could not be started.
+    #[error("cannot start the stub's server threads")]
+    Runtime,
 }
 
 /// An HTTP answer of the stub.
@@ -276,15 +358,31 @@ impl StubService {
 
     /// Answers one JSON 1.1 request (`POST /`) from its headers and body.
     pub fn handle(&self, headers: &HeaderMap, body: &[u8]) -> StubResponse {
-        match catch_unwind(AssertUnwindSafe(|| self.handle_inner(headers, body))) {
-            Ok(Ok(v)) => StubResponse::ok(&v),
-            Ok(Err(e)) => StubResponse::error(&e),
-            Err(_) => StubResponse::error(&ApiError {
-                code: "InternalErrorException".into(),
-                message: "The stub failed while handling this request".into(),
-                status: 500,
-            }),
+        match guarded(|| self.handle_inner(headers, body)) {
+            Ok(v) => StubResponse::ok(&v),
+            Err(e) => StubResponse::error(&e),
         }
+    }
+
+    /// Calls one operation in-process, as a caller with AWS credentials
+    /// would (admin operations included), without HTTP: `operation` is its
+    /// name (`"AdminCreateUser"`), `input` its JSON request. Answers the JSON
+    /// response or the error that would be sent over HTTP.
+    pub fn call(&self, operation: &str, input: &Value) -> ApiResult<Value> {
+        guarded(|| {
+            if !crate::wire::operations::ALL.contains(&operation) {
+                return Err(ApiError::new(
+                    "UnknownOperationException",
+                    format!("Unknown operation {}", protocol::header_safe(operation)),
+                ));
+            }
+            let Value::Object(map) = input else {
+                return Err(ApiError::serialization(
+                    "Start of structure or map expected for the request body.",
+                ));
+            };
+            self.execute(operation, map)
+        })
     }
 
     fn handle_inner(&self, headers: &HeaderMap, body: &[u8]) -> ApiResult<Value> {
@@ -331,7 +429,12 @@ impl StubService {
                 "Start of structure or map expected for the request body.",
             ));
         };
-        let params = Params::new(map);
+        self.execute(op, map)
+    }
+
+    /// Runs a known operation on the model (the one place that takes the lock).
+    fn execute(&self, op: &str, input: &Map<String, Value>) -> ApiResult<Value> {
+        let params = Params::new(input);
         let mut state = self.lock();
         let mut ctx = Ctx {
             state: &mut state,
@@ -419,6 +522,17 @@ impl StubService {
     }
 }
 
+/// Runs `f`; a panic becomes `InternalErrorException` (500), never a dropped connection.
+fn guarded(f: impl FnOnce() -> ApiResult<Value>) -> ApiResult<Value> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(ApiError {
+            code: "InternalErrorException".into(),
+            message: "The stub failed while handling this request".into(),
+            status: 500,
+        })
+    })
+}
+
 fn dispatch(ctx: &mut Ctx, op: &str, p: &Params) -> ApiResult<Value> {
     match op {
         // Pools and clients.
@@ -485,38 +599,16 @@ fn dispatch(ctx: &mut Ctx, op: &str, p: &Params) -> ApiResult<Value> {
     }
 }
 
-/// Serves [`StubService::route`] through wiremock.
-struct Responder(StubService);
-
-impl Respond for Responder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let r = self.0.route(
-            request.method.as_str(),
-            request.url.path(),
-            &request.headers,
-            &request.body,
-        );
-        let mut t = ResponseTemplate::new(r.status).set_body_raw(r.body, r.content_type);
-        for (k, v) in r.headers {
-            if let (Ok(k), Ok(v)) = (
-                wiremock::http::HeaderName::try_from(k),
-                wiremock::http::HeaderValue::try_from(v),
-            ) {
-                t = t.insert_header(k, v);
-            }
-        }
-        t
-    }
-}
-
-/// A running stub. Dropping it stops the server.
+/// A running stub: an HTTP server on 127.0.0.1 in front of a [`StubService`].
+/// Dropping it stops the server (in-flight requests may finish).
 pub struct Stub {
-    server: MockServer,
+    server: server::Server,
     service: StubService,
 }
 
 impl Stub {
-    /// Starts a stub on 127.0.0.1 (only).
+    /// Starts a stub on 127.0.0.1 (only). The server runs on a background
+    /// runtime of its own, so any caller may use it, blocking or not.
     pub async fn start(options: StubOptions) -> Result<Stub, StubError> {
         // Key generation is CPU-bound; keep it off the async worker.
         let service = {
@@ -525,27 +617,16 @@ impl Stub {
                 .await
                 .map_err(|_| StubError::Keys)??
         };
-        let port = options.port.unwrap_or(0);
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port))
-            .map_err(|source| StubError::Bind { port, source })?;
-        let server = MockServer::builder()
-            .listener(listener)
-            .disable_request_recording()
-            .start()
-            .await;
-        Mock::given(wiremock::matchers::any())
-            .respond_with(Responder(service.clone()))
-            .mount(&server)
-            .await;
+        let server = server::Server::start(service.clone(), options.port.unwrap_or(0))?;
         Ok(Stub { server, service })
     }
 
     /// `http://127.0.0.1:PORT`.
     pub fn endpoint(&self) -> String {
-        self.server.uri()
+        format!("http://{}", self.server.addr())
     }
 
-    /// The stub's clock.
+    /// The stub's clock: [`Clock::advance`] moves a virtual one.
     pub fn clock(&self) -> &Clock {
         self.service.clock()
     }
@@ -558,6 +639,12 @@ impl Stub {
     /// The protocol entry point without HTTP (same state as the server).
     pub fn service(&self) -> &StubService {
         &self.service
+    }
+
+    /// Calls one operation in-process (same state as the server); see
+    /// [`StubService::call`].
+    pub fn call(&self, operation: &str, input: &Value) -> ApiResult<Value> {
+        self.service.call(operation, input)
     }
 
     /// Answers one JSON 1.1 request directly (same state as the server).

@@ -14,7 +14,8 @@ pub const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// An error answered to the client in AWS's shape.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
 pub struct ApiError {
     /// The `__type`, e.g. `NotAuthorizedException`.
     pub code: String,
