@@ -7,18 +7,19 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cognito_scenarios::cleanup;
+use cognito_scenarios::api;
 use cognito_scenarios::clock::Clock;
-use cognito_scenarios::deviations::Deviations;
-use cognito_scenarios::engine::Outcome;
-use cognito_scenarios::junit;
-use cognito_scenarios::parity::{self, ParityOptions, ParityTarget};
-use cognito_scenarios::report::{self, Summary, exit};
-use cognito_scenarios::snapshot::{ReferenceSource, SnapshotMode};
+use cognito_scenarios::report;
+use cognito_scenarios::report::console::{Summary, exit};
+use cognito_scenarios::report::junit;
+use cognito_scenarios::report::parity::{self, ParityOptions, ParityTarget};
+use cognito_scenarios::run::deviations::Deviations;
+use cognito_scenarios::run::engine::Outcome;
+use cognito_scenarios::run::snapshot::{ReferenceSource, SnapshotMode};
+use cognito_scenarios::run::suite::{self, LoadedSuite, RunOptions};
 use cognito_scenarios::stub::{Stub, StubOptions};
-use cognito_scenarios::suite::{self, LoadedSuite, RunOptions};
-use cognito_scenarios::target::{Target, TargetSpec};
-use cognito_scenarios::wire::operations;
+use cognito_scenarios::targets::aws::cleanup;
+use cognito_scenarios::targets::{Target, TargetSpec};
 
 #[derive(Parser)]
 #[command(
@@ -350,8 +351,8 @@ async fn dispatch(command: Command) -> i32 {
             operations: ops,
         } => {
             if ops {
-                for op in operations::ALL {
-                    let auth = if operations::is_public(op) {
+                for op in api::OPERATIONS {
+                    let auth = if api::is_public(op) {
                         "public (unsigned)"
                     } else {
                         "signed (IAM)"
@@ -430,7 +431,7 @@ async fn run(
         }
         let invalid = plain_diagnostics(&loaded);
         let runs = suite::run(loaded.scenarios, target, &options, |r| {
-            print!("{}", report::scenario_result(r))
+            print!("{}", report::console::scenario_result(r))
         })
         .await;
         let summary = Summary::of(&runs, loaded.invalid.len());
@@ -446,14 +447,14 @@ async fn run(
                 return exit::USAGE;
             }
         }
-        report::exit_code(&runs, invalid.len())
+        report::console::exit_code(&runs, invalid.len())
     };
     tokio::select! {
         code = work => code,
         code = interrupts.recv() => {
             // Not eprintln!: a closed stderr must not keep the emulator alive.
             let _ = writeln!(std::io::stderr(), "\ninterrupted: stopping {spec}");
-            cognito_scenarios::emulator::stop_all();
+            cognito_scenarios::targets::emulator::stop_all();
             code
         }
     }
@@ -652,7 +653,7 @@ fn load_deviations(file: Option<&std::path::Path>) -> Result<Arc<Deviations>, i3
         None => Ok(Arc::default()),
         Some(Ok(d)) => Ok(Arc::new(d)),
         Some(Err(diags)) => {
-            eprint!("{}", report::diagnostics(&diags));
+            eprint!("{}", report::console::diagnostics(&diags));
             Err(exit::INVALID_SCENARIO)
         }
     }
@@ -665,7 +666,7 @@ fn load(paths: &[PathBuf], filter: Option<&str>) -> Result<LoadedSuite, i32> {
         exit::USAGE
     })?;
     for diags in &loaded.invalid {
-        eprint!("{}", report::diagnostics(diags));
+        eprint!("{}", report::console::diagnostics(diags));
     }
     Ok(loaded)
 }

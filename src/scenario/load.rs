@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::diagnostic::{Diagnostic, did_you_mean};
 use super::model::*;
 use super::yaml::{self, Key, Node, NodeValue, Span};
-use crate::wire::operations;
+use crate::api;
 
 const SCENARIO_KEYS: &[&str] = &[
     "name",
@@ -353,10 +353,10 @@ impl Loader {
 
     fn call(&mut self, ctx: &mut Ctx, step: &Node, op: &Node) -> Option<Call> {
         let name = ctx.string(op, "`call`")?;
-        let operation = match operations::canonical(&name) {
+        let operation = match api::canonical(&name) {
             Some(o) if o == name => o,
             found => {
-                let hint = found.or_else(|| operations::suggest(&name)).map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| {
+                let hint = found.or_else(|| api::suggest(&name)).map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| {
                     "operation names are the cognito-idp API names, e.g. InitiateAuth, AdminCreateUser (`cognito-scenarios list --operations` lists them)".into()
                 });
                 ctx.hint(op.span, format!("unknown operation `{name}`"), Some(hint));
@@ -374,7 +374,7 @@ impl Loader {
             },
         };
         let expect = match step.get("expect") {
-            Some(e) => match crate::expect::compile(e) {
+            Some(e) => match crate::scenario::expect::compile(e) {
                 Ok(x) => Some(x),
                 Err(errors) => {
                     for e in errors {
@@ -392,7 +392,7 @@ impl Loader {
                 let Some(text) = ctx.string(v, "a `save` path") else {
                     continue;
                 };
-                match crate::path::Path::parse(&text) {
+                match crate::scenario::path::Path::parse(&text) {
                     Ok(path) => save.push(Save {
                         var: k.name.clone(),
                         path,

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::yaml::{Key, Node, Span};
-use crate::expect::Expectation;
-use crate::path::Path;
+use crate::scenario::expect::Expectation;
+use crate::scenario::path::Path;
 
 /// A source file, kept for error messages.
 #[derive(Debug)]

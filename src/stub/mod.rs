@@ -117,6 +117,8 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 use crate::clock::Clock;
 
 mod auth;
+mod checks;
+mod device_tracking;
 mod devices;
 mod mfa;
 mod outbox;
@@ -294,7 +296,7 @@ impl StubService {
             header("x-amz-target").ok_or_else(|| unknown("Missing X-Amz-Target header".into()))?;
         let op = target
             .strip_prefix(TARGET_PREFIX)
-            .filter(|op| crate::wire::operations::ALL.contains(op))
+            .filter(|op| crate::api::OPERATIONS.contains(op))
             .ok_or_else(|| {
                 unknown(format!(
                     "Unknown operation {}",
@@ -309,7 +311,7 @@ impl StubService {
                 protocol::header_safe(ct)
             )));
         }
-        if !crate::wire::operations::is_public(op)
+        if !crate::api::is_public(op)
             && !header("authorization")
                 .is_some_and(|a| a.trim_start().starts_with("AWS4-HMAC-SHA256"))
         {

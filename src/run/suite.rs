@@ -6,12 +6,12 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::deviations::Deviations;
-use crate::engine::{Failure, FailureKind, Outcome, RunSettings, ScenarioRun, run_scenario};
-use crate::parity;
+use crate::run::compare::{self, Listed};
+use crate::run::deviations::Deviations;
+use crate::run::engine::{Failure, FailureKind, Outcome, RunSettings, ScenarioRun, run_scenario};
+use crate::run::snapshot::{self, ReferenceSource, SnapshotMode};
 use crate::scenario::{Diagnostic, Loader, Scenario, discover};
-use crate::snapshot::{self, ReferenceSource, SnapshotMode};
-use crate::target::{Target, TargetSpec};
+use crate::targets::{Target, TargetSpec};
 
 /// Scenarios that loaded, and files that did not.
 pub struct LoadedSuite {
@@ -183,14 +183,14 @@ fn judge_listed_deviations(run: &mut ScenarioRun, options: &RunOptions) {
         snapshot::load_reference(&options.snapshot_dir, &run.file, ReferenceSource::Aws)
             .ok()
             .flatten();
-    let cell = parity::compare(
+    let cell = compare::compare(
         run,
         reference.as_ref().map(|r| &r.transcript),
         &options.deviations,
     );
     let listed = options.deviations.for_scenario(&run.file);
     for d in listed {
-        let as_reported = parity::Listed::from(d);
+        let as_reported = Listed::from(d);
         if cell.known.contains(&as_reported) && !run.known_deviations.contains(d) {
             run.known_deviations.push(d.clone());
         }

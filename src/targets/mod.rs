@@ -2,15 +2,19 @@
 //! the runner starts and stops itself (moto, cognito-local), or any
 //! Cognito-compatible endpoint (an emulator someone already runs).
 
+pub mod aws;
+pub mod emulator;
+pub mod wire;
+
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::clock::Clock;
-use crate::emulator::{Emulator, EmulatorError, EmulatorKind};
+use crate::scenario::template::{CodeSource, NoCodes};
 use crate::stub::{Outbox, Stub, StubOptions};
-use crate::template::{CodeSource, NoCodes};
-use crate::wire::{WireClient, WireConfig, WireError, WireKind};
+use crate::targets::emulator::{Emulator, EmulatorError, EmulatorKind};
+use crate::targets::wire::{WireClient, WireConfig, WireError, WireKind};
 
 /// A target as named on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]

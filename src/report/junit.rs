@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::engine::{Outcome, ScenarioRun};
+use crate::run::engine::{Outcome, ScenarioRun};
 
 /// One test suite (a target).
 #[derive(Debug, Clone)]
@@ -214,7 +214,7 @@ fn escape_xml(text: &str, attribute: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Failure;
+    use crate::run::engine::Failure;
 
     fn run(name: &str, outcome: Outcome) -> ScenarioRun {
         ScenarioRun {
@@ -232,7 +232,7 @@ mod tests {
     #[test]
     fn suites_count_and_escape() {
         let mut f = Failure::new(
-            crate::engine::FailureKind::Mismatch,
+            crate::run::engine::FailureKind::Mismatch,
             "sign <in>",
             "a.yaml:3:5",
             "InitiateAuth did not answer as expected",

@@ -257,7 +257,7 @@ impl WireClient {
         else {
             return Err(WireError::UnknownOperation {
                 name: operation.to_owned(),
-                suggestion: operations::suggest(operation),
+                suggestion: crate::api::suggest(operation),
             });
         };
         let target = &self.target;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use console::style;
 
-use crate::engine::{FailureKind, Outcome, ScenarioRun};
+use crate::run::engine::{FailureKind, Outcome, ScenarioRun};
 use crate::scenario::Diagnostic;
 
 /// Exit codes, as Hurl uses them.
@@ -224,7 +224,7 @@ fn secs(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Failure;
+    use crate::run::engine::Failure;
 
     fn run(outcome: Outcome) -> ScenarioRun {
         ScenarioRun {
