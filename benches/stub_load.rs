@@ -17,7 +17,7 @@ use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::config::retry::RetryConfig;
 use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ExplicitAuthFlowsType};
-use cognito_scenarios::emulator::{Emulator, EmulatorKind};
+use cognito_scenarios::targets::emulator::{Emulator, EmulatorKind};
 
 const PASSWORD: &str = "Bench-Passw0rd!";
 

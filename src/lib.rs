@@ -5,45 +5,34 @@
 //! built-in stub, fills in TOTP codes and SECRET_HASH, checks expectations and
 //! snapshots normalised responses.
 //!
-//! Module map (one concept each):
-//! - [`scenario`]: the scenario file model, YAML loading with positions, diagnostics
-//! - [`template`]: `{{ … }}` expressions and helpers (`totp`, `uuid`, …)
-//! - [`expect`]: expectations and matchers over response JSON
-//! - [`engine`]: runs one scenario: fixtures, steps, captures, teardown
-//! - [`target`]: where scenarios run (stub, AWS, managed emulators, any endpoint)
-//! - [`emulator`]: starts and stops moto and cognito-local for `--target moto|cognito-local`
-//! - [`wire`]: sends any cognito-idp operation through the official SDK
+//! Module map: the folders follow the pipeline, and dependencies point one
+//! way, from the top of this list to the bottom (`scripts/check-layers.py`
+//! checks it in CI):
+//! - [`report`]: console output and exit codes, JUnit, the parity report
+//! - [`run`]: running scenarios: the engine (fixtures, steps, captures,
+//!   teardown), the suite (concurrency, snapshot checks), normalisation,
+//!   snapshots, known deviations and their judgement against a reference
+//! - [`targets`]: where scenarios run: the Target type, managed emulators,
+//!   real AWS (the existing-pool guard, cleanup), job slots, the wire client
+//! - [`scenario`]: the scenario language: model, YAML with positions, loader,
+//!   diagnostics, templates, expectations and response paths
+//! - [`stub`]: the honest in-process Cognito (a library and an HTTP server)
 //! - [`auth`]: TOTP, SECRET_HASH, SRP proofs and device verifiers, JWT decoding
+//! - [`api`]: facts of the cognito-idp API model: operation names, which are
+//!   unsigned, challenge names
 //! - [`clock`]: real and virtual time
-//! - [`stub`]: the in-process honest Cognito
-//! - [`normalize`]: placeholders for dynamic values and secret scrubbing
-//! - [`snapshot`]: snapshots of normalised runs (insta's `.snap` format) and their review
-//! - [`report`]: console output and exit codes
-//! - [`guard`]: the existing-pool guard (runs change only pools they created)
-//! - [`cleanup`]: finding and deleting pools that runs left behind
-//! - [`parity`]: the suite on several targets compared with a reference (Markdown, JSON, HTML)
-//! - [`junit`]: JUnit XML for CI systems
+//! - [`term`]: terminal output that never panics on a closed pipe, `--quiet`,
+//!   the status line of real waits
 
+pub mod api;
 pub mod auth;
-pub mod cleanup;
 pub mod clock;
-pub mod deviations;
-pub mod emulator;
-pub mod engine;
-pub mod expect;
-pub mod guard;
-pub mod junit;
-pub mod normalize;
-pub mod parity;
-pub mod path;
 pub mod report;
+pub mod run;
 pub mod scenario;
-pub mod snapshot;
 pub mod stub;
-pub mod suite;
-pub mod target;
-pub mod template;
-pub mod wire;
+pub mod targets;
+pub mod term;
 
 #[cfg(test)]
 mod manifest_tests {

@@ -7,18 +7,20 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cognito_scenarios::cleanup;
+use cognito_scenarios::api;
 use cognito_scenarios::clock::Clock;
-use cognito_scenarios::deviations::Deviations;
-use cognito_scenarios::engine::Outcome;
-use cognito_scenarios::junit;
-use cognito_scenarios::parity::{self, ParityOptions, ParityTarget};
-use cognito_scenarios::report::{self, Summary, exit};
-use cognito_scenarios::snapshot::{self, ReferenceSource, SnapshotMode, review};
+use cognito_scenarios::report;
+use cognito_scenarios::report::console::{Summary, exit};
+use cognito_scenarios::report::junit;
+use cognito_scenarios::report::parity::{self, ParityOptions, ParityTarget};
+use cognito_scenarios::run::deviations::Deviations;
+use cognito_scenarios::run::engine::Outcome;
+use cognito_scenarios::run::snapshot::{self, ReferenceSource, SnapshotMode, review};
+use cognito_scenarios::run::suite::{self, LoadedSuite, RunOptions};
 use cognito_scenarios::stub::{Stub, StubOptions};
-use cognito_scenarios::suite::{self, LoadedSuite, RunOptions};
-use cognito_scenarios::target::{Target, TargetSpec};
-use cognito_scenarios::wire::operations;
+use cognito_scenarios::targets::aws::cleanup;
+use cognito_scenarios::targets::{Target, TargetSpec};
+use cognito_scenarios::term;
 use cognito_scenarios::{err, errln, out, outln};
 
 #[derive(Parser)]
@@ -282,7 +284,7 @@ async fn dispatch(command: Command) -> i32 {
             quiet,
             allow_outside_root,
         } => {
-            report::set_quiet(quiet);
+            term::set_quiet(quiet);
             let mut spec: TargetSpec = match target.parse() {
                 Ok(s) => s,
                 Err(e) => {
@@ -350,7 +352,7 @@ async fn dispatch(command: Command) -> i32 {
             quiet,
             allow_outside_root,
         } => {
-            report::set_quiet(quiet);
+            term::set_quiet(quiet);
             let reference = match reference {
                 Reference::Aws => ReferenceSource::Aws,
                 Reference::Stub => ReferenceSource::Stub,
@@ -378,8 +380,8 @@ async fn dispatch(command: Command) -> i32 {
             allow_outside_root,
         } => {
             if ops {
-                for op in operations::ALL {
-                    let auth = if operations::is_public(op) {
+                for op in api::OPERATIONS {
+                    let auth = if api::is_public(op) {
                         "public (unsigned)"
                     } else {
                         "signed (IAM)"
@@ -467,7 +469,7 @@ async fn run(
         if let Some(emulator) = target.emulator() {
             errln!("{}", emulator.announcement());
         }
-        if !report::quiet() {
+        if !term::quiet() {
             outln!(
                 "running {} scenario(s) on {spec} ({} at a time)",
                 loaded.scenarios.len(),
@@ -480,8 +482,8 @@ async fn run(
         let invalid = plain_diagnostics(&loaded);
         let runs = suite::run(loaded.scenarios, target, &options, |r| {
             let failed = matches!(r.outcome, Outcome::Failed(_)) || !r.warnings.is_empty();
-            if failed || !report::quiet() {
-                out!("{}", report::scenario_result(r))
+            if failed || !term::quiet() {
+                out!("{}", report::console::scenario_result(r))
             }
         })
         .await;
@@ -491,7 +493,7 @@ async fn run(
             summary.line(),
             started.elapsed().as_secs_f64()
         );
-        let code = report::exit_code(&runs, invalid.len());
+        let code = report::console::exit_code(&runs, invalid.len());
         if let Some(file) = junit_file {
             let suite = junit::suite_of_runs(&spec.to_string(), &runs, &invalid);
             if let Err(e) = junit::write(&file, &[suite]) {
@@ -516,7 +518,7 @@ async fn interruptible(what: &str, work: impl std::future::Future<Output = i32>)
         code = interrupts.recv() => {
             // Not eprintln!: a closed stderr must not keep the emulator alive.
             let _ = writeln!(std::io::stderr(), "\ninterrupted: stopping {what}");
-            cognito_scenarios::emulator::stop_all();
+            cognito_scenarios::targets::emulator::stop_all();
             code
         }
     }
@@ -728,7 +730,7 @@ async fn parity(args: ParityArgs) -> i32 {
             Outcome::Failed(_) => "failed",
             Outcome::Unsupported(_) => "unsupported",
         };
-        if !report::quiet() || matches!(r.outcome, Outcome::Failed(_)) {
+        if !term::quiet() || matches!(r.outcome, Outcome::Failed(_)) {
             outln!("  [{label}] {outcome:<7} {}", r.file.display());
         }
     });
@@ -800,7 +802,7 @@ fn load_deviations(file: Option<&std::path::Path>) -> Result<Arc<Deviations>, i3
         None => Ok(Arc::default()),
         Some(Ok(d)) => Ok(Arc::new(d)),
         Some(Err(diags)) => {
-            err!("{}", report::diagnostics(&diags));
+            err!("{}", report::console::diagnostics(&diags));
             Err(exit::INVALID_SCENARIO)
         }
     }
@@ -818,7 +820,7 @@ fn load(
         exit::USAGE
     })?;
     for diags in &loaded.invalid {
-        err!("{}", report::diagnostics(diags));
+        err!("{}", report::console::diagnostics(diags));
     }
     Ok(loaded)
 }

@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::{Arc, Mutex};
 
+use cognito_scenarios::api;
 use cognito_scenarios::clock::Clock;
 use cognito_scenarios::stub::{StubOptions, StubService};
-use cognito_scenarios::wire::operations;
 use serde_json::{Value, json};
 use wiremock::http::{HeaderMap, HeaderName, HeaderValue};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -132,7 +132,7 @@ impl FakeAws {
 /// Why a request breaks the signing rules, if it does.
 fn signing_violation(operation: &str, headers: &HeaderMap) -> Option<String> {
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
-    if operations::is_public(operation) {
+    if api::is_public(operation) {
         return auth.map(|_| format!("{operation} is public but arrived signed"));
     }
     let Some(auth) = auth else {

@@ -10,13 +10,13 @@ mod support;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use cognito_scenarios::engine::{Outcome, RunSettings, run_scenario};
-use cognito_scenarios::junit;
-use cognito_scenarios::parity::{self, ParityOptions, ParityTarget};
 use cognito_scenarios::report;
-use cognito_scenarios::snapshot::{self, ReferenceSource};
-use cognito_scenarios::suite;
-use cognito_scenarios::target::{Target, TargetSpec};
+use cognito_scenarios::report::junit;
+use cognito_scenarios::report::parity::{self, ParityOptions, ParityTarget};
+use cognito_scenarios::run::engine::{Outcome, RunSettings, run_scenario};
+use cognito_scenarios::run::snapshot::{self, ReferenceSource};
+use cognito_scenarios::run::suite;
+use cognito_scenarios::targets::{Target, TargetSpec};
 use serde_json::Value;
 
 const SECRET_KEYS: &[&str] = &[
@@ -124,7 +124,7 @@ fn no_secret_reaches_snapshots_or_reports() {
             }
             secrets_seen += secrets.len();
             let snapshot = snapshot::file::render_body(&run.transcript);
-            let shown = format!("{snapshot}\n{}", report::scenario_result(&run));
+            let shown = format!("{snapshot}\n{}", report::console::scenario_result(&run));
             let leaked = leaks(&secrets, &shown);
             assert!(
                 leaked.is_empty(),

@@ -14,14 +14,14 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use cognito_scenarios::deviations::Deviations;
-use cognito_scenarios::emulator::{self, Emulator, EmulatorKind};
-use cognito_scenarios::engine::Outcome;
 use cognito_scenarios::report;
+use cognito_scenarios::run::deviations::Deviations;
+use cognito_scenarios::run::engine::Outcome;
+use cognito_scenarios::run::snapshot::SnapshotMode;
+use cognito_scenarios::run::suite::{self, RunOptions};
 use cognito_scenarios::scenario::Scenario;
-use cognito_scenarios::snapshot::SnapshotMode;
-use cognito_scenarios::suite::{self, RunOptions};
-use cognito_scenarios::target::{Target, TargetSpec};
+use cognito_scenarios::targets::emulator::{self, Emulator, EmulatorKind};
+use cognito_scenarios::targets::{Target, TargetSpec};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 /// The managed emulators every scenario also runs on.
@@ -36,7 +36,7 @@ fn main() {
     let mut trials = Vec::new();
     for diags in loaded.invalid {
         let file = diags[0].file.display().to_string();
-        let text = report::diagnostics(&diags);
+        let text = report::console::diagnostics(&diags);
         trials.push(Trial::test(format!("valid::{file}"), move || {
             Err(Failed::from(text))
         }));
@@ -62,8 +62,8 @@ fn main() {
             trials.push(
                 Trial::test(format!("{kind}::{name}"), move || {
                     let file = format!("expectations/{kind}.yaml");
-                    let deviations =
-                        Deviations::load(Path::new(&file)).map_err(|d| report::diagnostics(&d))?;
+                    let deviations = Deviations::load(Path::new(&file))
+                        .map_err(|d| report::console::diagnostics(&d))?;
                     run_on_emulator(&s, kind, Arc::new(deviations))
                 })
                 .with_ignored_flag(skip),
@@ -157,10 +157,10 @@ fn finish(
         match run.outcome {
             // A listed deviation that no longer occurs must be removed from the list.
             Outcome::Passed if !run.warnings.is_empty() => {
-                Err(Failed::from(report::scenario_result(&run)))
+                Err(Failed::from(report::console::scenario_result(&run)))
             }
             Outcome::Passed | Outcome::Skipped(_) | Outcome::Unsupported(_) => Ok(()),
-            Outcome::Failed(_) => Err(Failed::from(report::scenario_result(&run))),
+            Outcome::Failed(_) => Err(Failed::from(report::console::scenario_result(&run))),
         }
     })
 }

@@ -18,8 +18,8 @@ use serde_json::Value;
 use super::diagnostic::{Diagnostic, did_you_mean, location};
 use super::model::*;
 use super::yaml::{Node, NodeValue, Span};
-use crate::template::{self, HELPERS, RenderError, has_template, helper};
-use crate::wire::operations;
+use crate::api;
+use crate::scenario::template::{self, HELPERS, RenderError, has_template, helper};
 
 /// Variables every scenario sees.
 const BUILTINS: &[&str] = &["target", "run_id"];
@@ -235,7 +235,7 @@ impl Checker {
                 // The pool and its client are created before `pool`/`client` exist.
                 c.node(file, source, pool, &scope);
                 c.node(file, source, client, &scope);
-                let members = operations::input_members("CreateUserPool").unwrap_or_default();
+                let members = api::input_members("CreateUserPool").unwrap_or_default();
                 let allowed: Vec<&str> = members.to_vec();
                 let mut candidates = allowed.clone();
                 candidates.extend(FIXTURE_KEYS);
@@ -247,7 +247,7 @@ impl Checker {
                     "`pool`",
                     "pool keys are CreateUserPool parameters and the fixture's own `client`, `users` and `existing`",
                 );
-                let members = operations::input_members("CreateUserPoolClient").unwrap_or_default();
+                let members = api::input_members("CreateUserPoolClient").unwrap_or_default();
                 let allowed: Vec<&str> = members
                     .iter()
                     .copied()
@@ -261,7 +261,7 @@ impl Checker {
                     "`client`",
                     "client keys are CreateUserPoolClient parameters (the fixture sets UserPoolId)",
                 );
-                let members = operations::input_members("AdminCreateUser").unwrap_or_default();
+                let members = api::input_members("AdminCreateUser").unwrap_or_default();
                 let mut allowed: Vec<&str> = members.to_vec();
                 allowed.push("Password");
                 let generates_secret = client
@@ -360,7 +360,7 @@ impl Checker {
                             self.node(file, source, node, scope);
                         }
                     }
-                    let members = operations::input_members(call.operation).unwrap_or_default();
+                    let members = api::input_members(call.operation).unwrap_or_default();
                     let hint = format!(
                         "{}'s request members are: {}",
                         call.operation,

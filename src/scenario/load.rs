@@ -12,9 +12,8 @@ use super::check::Checker;
 use super::diagnostic::{Diagnostic, did_you_mean};
 use super::model::*;
 use super::yaml::{self, Key, Node, NodeValue, Span};
-use crate::target::TargetSpec;
-use crate::template::has_template;
-use crate::wire::operations;
+use crate::api;
+use crate::scenario::template::has_template;
 
 const SCENARIO_KEYS: &[&str] = &[
     "name",
@@ -108,7 +107,7 @@ pub struct Loader {
     flows: HashMap<PathBuf, Result<Arc<Flow>, Vec<Diagnostic>>>,
     /// Flows being loaded, to report `use:` cycles.
     loading: Vec<PathBuf>,
-    /// Target labels `only:`/`skip:` may name besides [`TargetSpec::NAMES`].
+    /// Target labels `only:`/`skip:` may name besides [`TARGET_NAMES`].
     labels: Vec<String>,
     /// Folders (canonical) that `use:` may read from; `None`: anywhere.
     roots: Option<Vec<PathBuf>>,
@@ -346,7 +345,7 @@ impl Loader {
         if let Some(entries) = skip.and_then(Node::as_map) {
             names.extend(entries.iter().map(|(k, _)| (k.name.as_str(), k.span)));
         }
-        let known: Vec<&str> = TargetSpec::NAMES
+        let known: Vec<&str> = TARGET_NAMES
             .iter()
             .copied()
             .chain(self.labels.iter().map(String::as_str))
@@ -517,10 +516,10 @@ impl Loader {
 
     fn call(&mut self, ctx: &mut Ctx, step: &Node, op: &Node) -> Option<Call> {
         let name = ctx.string(op, "`call`")?;
-        let operation = match operations::canonical(&name) {
+        let operation = match api::canonical(&name) {
             Some(o) if o == name => o,
             found => {
-                let hint = found.or_else(|| operations::suggest(&name)).map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| {
+                let hint = found.or_else(|| api::suggest(&name)).map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| {
                     "operation names are the cognito-idp API names, e.g. InitiateAuth, AdminCreateUser (`cognito-scenarios list --operations` lists them)".into()
                 });
                 ctx.hint(op.span, format!("unknown operation `{name}`"), Some(hint));
@@ -538,7 +537,7 @@ impl Loader {
             },
         };
         let expect = match step.get("expect") {
-            Some(e) => match crate::expect::compile(e) {
+            Some(e) => match crate::scenario::expect::compile(e) {
                 Ok(x) => Some(x),
                 Err(errors) => {
                     for e in errors {
@@ -568,9 +567,9 @@ impl Loader {
                     );
                     continue;
                 }
-                match crate::path::Path::parse(&text) {
+                match crate::scenario::path::Path::parse(&text) {
                     Ok(path) if !expects_error && !is_response_path(&path, operation) => {
-                        let members = operations::output_members(operation).unwrap_or_default();
+                        let members = api::output_members(operation).unwrap_or_default();
                         let first = path.first_key().unwrap_or_default();
                         let hint = match did_you_mean(first, members.iter().copied()) {
                             Some(s) => format!("did you mean `{s}`?"),
@@ -939,8 +938,8 @@ fn pool_fixture(ctx: &mut Ctx, node: &Node) -> Option<PoolFixture> {
 }
 
 /// Whether `path` starts with a member of `operation`'s response.
-fn is_response_path(path: &crate::path::Path, operation: &str) -> bool {
-    match (path.first_key(), operations::output_members(operation)) {
+fn is_response_path(path: &crate::scenario::path::Path, operation: &str) -> bool {
+    match (path.first_key(), api::output_members(operation)) {
         (Some(first), Some(members)) => members.contains(&first),
         (_, None) => true,
         (None, Some(_)) => false,
@@ -949,7 +948,7 @@ fn is_response_path(path: &crate::path::Path, operation: &str) -> bool {
 
 /// A path into `operation`'s response, for hints.
 fn example_path(operation: &str) -> &'static str {
-    match operations::output_members(operation).unwrap_or_default() {
+    match api::output_members(operation).unwrap_or_default() {
         [] => "AuthenticationResult.AccessToken",
         members if members.contains(&"AuthenticationResult") => "AuthenticationResult.AccessToken",
         members => members[0],

@@ -1,9 +1,14 @@
-//! Scenario files: the model, loading with positions, and diagnostics.
+//! The scenario language: the model, YAML with positions, the loader and its
+//! diagnostics, `{{ … }}` templates and their helpers, expectations and
+//! matchers, and response paths.
 
 mod check;
 pub mod diagnostic;
+pub mod expect;
 pub mod load;
 pub mod model;
+pub mod path;
+pub mod template;
 pub mod yaml;
 
 pub use diagnostic::Diagnostic;

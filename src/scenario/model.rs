@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::yaml::{Key, Node, Span};
-use crate::expect::Expectation;
-use crate::path::Path;
+use crate::scenario::expect::Expectation;
+use crate::scenario::path::Path;
 
 /// A source file, kept for error messages.
 #[derive(Debug)]
@@ -15,6 +15,10 @@ pub struct Source {
     pub path: PathBuf,
     pub text: String,
 }
+
+/// The built-in target names a scenario's `only:`/`skip:` may use (a run
+/// can add labels, e.g. parity's `--targets label=…`).
+pub const TARGET_NAMES: &[&str] = &["stub", "aws", "moto", "cognito-local", "endpoint"];
 
 /// One scenario file.
 #[derive(Debug, Clone)]

@@ -10,16 +10,17 @@ use serde_json::{Map, Value, json};
 use base64::Engine;
 
 use super::Ctx;
+use super::checks::{
+    check_attributes, check_password_shape, check_secret_hash, check_secret_hash_with,
+};
 use super::outbox::{DeliveredMessage, Purpose, mask};
 use super::password::Wording;
 use super::protocol::{ApiError, ApiResult, Params, lookup, require_param};
 use super::state::{
     Client, Expecting, MfaMode, PendingCode, Session, UserStatus, new_code, random_token,
 };
-use super::tokens::{authentication_result, check_access_token};
-use super::users::{check_attributes, check_password_shape};
-use super::{devices, srp};
-use crate::auth::secret_hash::secret_hash;
+use super::tokens::authentication_result;
+use super::{device_tracking, srp};
 
 const AUTH_FLOWS: &[&str] = &[
     "USER_SRP_AUTH",
@@ -32,72 +33,10 @@ const AUTH_FLOWS: &[&str] = &[
     "USER_AUTH",
 ];
 
-use crate::wire::operations::CHALLENGE_NAMES;
+use crate::api::CHALLENGE_NAMES;
 
 /// Friendly name used when VerifySoftwareToken got none.
 const DEFAULT_DEVICE_NAME: &str = "TOTP device";
-
-/// Checks a SECRET_HASH (or SignUp's `SecretHash`) against the client's
-/// secret; `names` are the usernames the hash may have been computed over
-/// (what the caller sent and the user's real username).
-/// Checks SECRET_HASH for `username` as given, or for the user's canonical
-/// username when the given one is an alias.
-pub(super) fn check_secret_hash(
-    client: &Client,
-    username: &str,
-    canonical: Option<&str>,
-    provided: Option<&str>,
-) -> ApiResult<()> {
-    let names: Vec<&str> = std::iter::once(username).chain(canonical).collect();
-    check_secret_hash_with(client, &names, provided, || {
-        ApiError::not_authorized(format!(
-            "Unable to verify secret hash for client {}",
-            client.id
-        ))
-    })
-}
-
-fn check_secret_hash_with(
-    client: &Client,
-    names: &[&str],
-    provided: Option<&str>,
-    wrong: impl FnOnce() -> ApiError,
-) -> ApiResult<()> {
-    match (&client.secret, provided) {
-        (None, None) => Ok(()),
-        (None, Some(_)) => Err(ApiError::invalid_parameter(format!(
-            "Client {} is not configured for secret but secret hash was received",
-            client.id
-        ))),
-        (Some(_), None) => Err(ApiError::not_authorized(format!(
-            "Client {} is configured with secret but SECRET_HASH was not received",
-            client.id
-        ))),
-        (Some(secret), Some(hash)) => {
-            if names
-                .iter()
-                .any(|n| secret_hash(secret, n, &client.id) == hash)
-            {
-                Ok(())
-            } else {
-                Err(wrong())
-            }
-        }
-    }
-}
-
-/// Verifies an access token and returns (pool id, user key).
-pub(super) fn token_user(ctx: &Ctx, token: &str) -> ApiResult<(String, String)> {
-    let t = check_access_token(ctx, token)?;
-    let pool = ctx.state.pool(&t.pool_id)?;
-    let key = pool
-        .users
-        .iter()
-        .find(|(_, u)| u.sub == t.sub)
-        .map(|(k, _)| k.clone())
-        .ok_or_else(ApiError::user_not_found)?;
-    Ok((t.pool_id, key))
-}
 
 fn invalid_session() -> ApiError {
     ApiError::not_authorized("Invalid session for the user.")
@@ -493,7 +432,7 @@ fn device_challenge(
         return Ok(None);
     }
     let pool = ctx.state.pool(pool_id)?;
-    if devices::config(pool).is_none() {
+    if device_tracking::config(pool).is_none() {
         ctx.device.key = None;
         return Ok(None);
     }
@@ -524,7 +463,7 @@ fn device_challenge(
 /// Whether the sign-in proved a remembered device in a pool where remembered
 /// devices replace MFA (ChallengeRequiredOnNewDevice).
 fn device_skips_mfa(ctx: &Ctx, pool: &super::state::Pool) -> bool {
-    let Some(config) = devices::config(pool) else {
+    let Some(config) = device_tracking::config(pool) else {
         return false;
     };
     config.challenge_required_on_new_device
@@ -858,7 +797,7 @@ fn respond(
                 )
             })?;
             spend_session(ctx, session_value);
-            let device = devices::confirmed_device(ctx, pool_id, &sub, device_key)?;
+            let device = device_tracking::confirmed_device(ctx, pool_id, &sub, device_key)?;
             let secret = device.secret.clone().ok_or_else(invalid_session)?;
             let server = srp::ServerHalf::new(secret.verifier);
             let k = server
@@ -887,7 +826,7 @@ fn respond(
                 spend_session(ctx, session_value);
                 return Err(ApiError::not_authorized("Incorrect username or password."));
             }
-            let group_key = devices::confirmed_device(ctx, pool_id, &sub, device_key)?
+            let group_key = device_tracking::confirmed_device(ctx, pool_id, &sub, device_key)?
                 .group_key
                 .clone();
             let verdict = check_claim(&responses, &k, &group_key, device_key)?;

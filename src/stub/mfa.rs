@@ -8,7 +8,8 @@
 use serde_json::{Value, json};
 
 use super::Ctx;
-use super::auth::{live_session, new_session, spend_session, token_user};
+use super::auth::{live_session, new_session, spend_session};
+use super::checks::token_user;
 use super::protocol::{ApiError, ApiResult, Params, validation_error};
 use super::state::{DeviceSignIn, Expecting, Pool, User};
 

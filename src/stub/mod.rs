@@ -194,6 +194,8 @@ use serde_json::{Map, Value};
 use crate::clock::Clock;
 
 mod auth;
+mod checks;
+mod device_tracking;
 mod devices;
 mod mfa;
 mod outbox;
@@ -370,7 +372,7 @@ impl StubService {
     /// response or the error that would be sent over HTTP.
     pub fn call(&self, operation: &str, input: &Value) -> ApiResult<Value> {
         guarded(|| {
-            if !crate::wire::operations::ALL.contains(&operation) {
+            if !crate::api::OPERATIONS.contains(&operation) {
                 return Err(ApiError::new(
                     "UnknownOperationException",
                     format!("Unknown operation {}", protocol::header_safe(operation)),
@@ -392,7 +394,7 @@ impl StubService {
             header("x-amz-target").ok_or_else(|| unknown("Missing X-Amz-Target header".into()))?;
         let op = target
             .strip_prefix(TARGET_PREFIX)
-            .filter(|op| crate::wire::operations::ALL.contains(op))
+            .filter(|op| crate::api::OPERATIONS.contains(op))
             .ok_or_else(|| {
                 unknown(format!(
                     "Unknown operation {}",
@@ -407,7 +409,7 @@ impl StubService {
                 protocol::header_safe(ct)
             )));
         }
-        if !crate::wire::operations::is_public(op)
+        if !crate::api::is_public(op)
             && !header("authorization")
                 .is_some_and(|a| a.trim_start().starts_with("AWS4-HMAC-SHA256"))
         {

@@ -11,34 +11,11 @@ use super::Ctx;
 use super::password::PasswordPolicy;
 use super::protocol::{ApiError, ApiResult, Params, validation_error};
 use super::state::{
-    Client, MfaMode, Pool, epoch_json, new_client_id, new_client_secret, new_pool_id,
+    Client, MfaMode, Pool, STANDARD_ATTRIBUTES, epoch_json, new_client_id, new_client_secret,
+    new_pool_id,
 };
 
 const MFA_VALUES: &[&str] = &["OFF", "ON", "OPTIONAL"];
-
-/// Standard attributes of every pool: (name, type, mutable).
-pub const STANDARD_ATTRIBUTES: &[(&str, &str, bool)] = &[
-    ("sub", "String", false),
-    ("name", "String", true),
-    ("given_name", "String", true),
-    ("family_name", "String", true),
-    ("middle_name", "String", true),
-    ("nickname", "String", true),
-    ("preferred_username", "String", true),
-    ("profile", "String", true),
-    ("picture", "String", true),
-    ("website", "String", true),
-    ("email", "String", true),
-    ("email_verified", "Boolean", true),
-    ("gender", "String", true),
-    ("birthdate", "String", true),
-    ("zoneinfo", "String", true),
-    ("locale", "String", true),
-    ("phone_number", "String", true),
-    ("phone_number_verified", "Boolean", true),
-    ("address", "String", true),
-    ("updated_at", "Number", true),
-];
 
 /// Members of CreateUserPool modelled explicitly (the rest are echoed).
 const MODELLED: &[&str] = &[
@@ -91,7 +68,7 @@ fn apply_settings(pool: &mut Pool, p: &Params) -> ApiResult<()> {
     let auto_verified = p
         .opt_str_list("AutoVerifiedAttributes")?
         .unwrap_or_default();
-    super::devices::check_config(p)?;
+    super::device_tracking::check_config(p)?;
     check_list(
         "AutoVerifiedAttributes",
         &auto_verified,

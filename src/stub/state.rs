@@ -631,3 +631,27 @@ pub fn epoch_json(ms: u64) -> Value {
         .map(Value::Number)
         .unwrap_or(Value::Null)
 }
+
+/// Standard attributes of every pool: (name, type, mutable).
+pub const STANDARD_ATTRIBUTES: &[(&str, &str, bool)] = &[
+    ("sub", "String", false),
+    ("name", "String", true),
+    ("given_name", "String", true),
+    ("family_name", "String", true),
+    ("middle_name", "String", true),
+    ("nickname", "String", true),
+    ("preferred_username", "String", true),
+    ("profile", "String", true),
+    ("picture", "String", true),
+    ("website", "String", true),
+    ("email", "String", true),
+    ("email_verified", "Boolean", true),
+    ("gender", "String", true),
+    ("birthdate", "String", true),
+    ("zoneinfo", "String", true),
+    ("locale", "String", true),
+    ("phone_number", "String", true),
+    ("phone_number_verified", "Boolean", true),
+    ("address", "String", true),
+    ("updated_at", "Number", true),
+];

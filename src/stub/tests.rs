@@ -283,7 +283,7 @@ fn malformed_requests_get_aws_errors_and_no_panic() {
         "UnknownOperationException"
     );
     // Missing members of every implemented operation: AWS-shaped, never a panic.
-    for op in crate::wire::operations::ALL {
+    for op in crate::api::OPERATIONS {
         let r = t.call(op, json!({}));
         assert!(r.status == 400 || r.status == 200, "{op}: {}", r.status);
         let v = r.json();

@@ -174,7 +174,7 @@ pub fn authentication_result(
                     verified: true,
                 } => Some(k.clone()),
                 _ => {
-                    new_device = super::devices::issue_device(ctx, pool_id, sub)?;
+                    new_device = super::device_tracking::issue_device(ctx, pool_id, sub)?;
                     new_device.as_ref().map(|(k, _)| k.clone())
                 }
             };

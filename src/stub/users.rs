@@ -4,12 +4,15 @@
 use serde_json::{Map, Value, json};
 
 use super::Ctx;
-use super::auth::{check_secret_hash, token_user};
+use super::checks::{
+    check_attributes, check_password_shape, check_secret_hash, is_email, is_phone, token_user,
+};
 use super::outbox::{DeliveredMessage, Outbox, Purpose, delivery_details};
 use super::password::Wording;
-use super::pools::STANDARD_ATTRIBUTES;
 use super::protocol::{ApiError, ApiResult, Params, validation_error};
-use super::state::{PendingCode, Pool, User, UserStatus, epoch_json, new_code};
+use super::state::{
+    PendingCode, Pool, STANDARD_ATTRIBUTES, User, UserStatus, epoch_json, new_code,
+};
 
 /// Sign-up and attribute-verification codes are valid for 24 hours.
 pub const CODE_VALIDITY_MS: u64 = 24 * 3600 * 1000;
@@ -41,68 +44,6 @@ fn check_username(name: &str) -> ApiResult<()> {
         ]));
     }
     Ok(())
-}
-
-/// Checks a password member against AWS's pattern (non-blank ends, at most 256 characters).
-pub(super) fn check_password_shape(member: &str, pw: &str) -> ApiResult<()> {
-    let bad_ends = pw.starts_with(char::is_whitespace) || pw.ends_with(char::is_whitespace);
-    if pw.is_empty() || bad_ends || pw.chars().count() > 256 {
-        return Err(validation_error(&[format!(
-            "Value at '{member}' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[\\S]+.*[\\S]+$"
-        )]));
-    }
-    Ok(())
-}
-
-/// Checks attribute names against the pool's schema and values of email / phone_number.
-pub(super) fn check_attributes(pool: &Pool, attrs: &[(String, String)]) -> ApiResult<()> {
-    for (name, value) in attrs {
-        let known = if let Some(custom) = name.strip_prefix("custom:") {
-            pool.custom_attributes.iter().any(|c| c == custom)
-        } else {
-            STANDARD_ATTRIBUTES.iter().any(|(s, _, _)| s == name)
-        };
-        if !known {
-            return Err(ApiError::invalid_parameter(format!(
-                "Attribute does not exist in the schema: {name}"
-            )));
-        }
-        if name == "sub" {
-            return Err(ApiError::invalid_parameter(
-                "Cannot modify an already provided sub",
-            ));
-        }
-        if name == "email" && !is_email(value) {
-            return Err(ApiError::invalid_parameter("Invalid email address format."));
-        }
-        if name == "phone_number" && !is_phone(value) {
-            return Err(ApiError::invalid_parameter("Invalid phone number format."));
-        }
-        if (name == "email_verified" || name == "phone_number_verified")
-            && value != "true"
-            && value != "false"
-        {
-            return Err(ApiError::invalid_parameter(format!(
-                "Invalid value for {name}: must be true or false"
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn is_email(v: &str) -> bool {
-    let Some((local, domain)) = v.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.is_empty()
-        && !domain.contains('@')
-        && !v.chars().any(char::is_whitespace)
-}
-
-fn is_phone(v: &str) -> bool {
-    v.strip_prefix('+')
-        .is_some_and(|d| (4..=15).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Where a sign-up / verification code goes: phone when phone numbers are

@@ -3,8 +3,8 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::deviations::DeviationKind;
-use crate::engine::Failure;
+use crate::run::deviations::DeviationKind;
+use crate::run::engine::Failure;
 
 fn run(outcome: Outcome, steps: Value) -> ScenarioRun {
     ScenarioRun {
@@ -174,23 +174,4 @@ fn skipped_scenarios_and_steps_are_not_compared() {
     assert_eq!(cell.status, Status::Pass);
     assert_eq!(cell.steps[1].state, StepState::Skipped);
     assert_eq!(cell.compared_steps, 1);
-}
-
-#[test]
-fn targets_parse_with_optional_labels() {
-    assert_eq!(parse_target("stub").unwrap().0, "stub");
-    let (label, spec) = parse_target("moto=endpoint=http://127.0.0.1:5000").unwrap();
-    assert_eq!(label, "moto");
-    assert_eq!(
-        spec,
-        TargetSpec::Endpoint {
-            url: "http://127.0.0.1:5000".into()
-        }
-    );
-    assert_eq!(
-        parse_target("endpoint=http://127.0.0.1:1").unwrap().0,
-        "endpoint"
-    );
-    let err = parse_target("mot").unwrap_err();
-    assert!(err.contains("LABEL=TARGET"), "{err}");
 }

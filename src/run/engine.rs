@@ -14,19 +14,20 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
-use crate::deviations::{Deviation, Deviations};
+use crate::run::deviations::{Deviation, Deviations};
 
 use crate::auth::fill::fill_secret_hash;
 use crate::auth::jwt;
 use crate::auth::srp_fill::{SrpAssistant, SrpContext, SrpFillError};
-use crate::expect::Observed;
-use crate::normalize::{Known, Normalizer};
+use crate::run::normalize::{Known, Normalizer};
 use crate::scenario::diagnostic::location;
+use crate::scenario::expect::Observed;
+use crate::scenario::template::{ClientCredentials, HelperState, RenderError, Templates, Vars};
 use crate::scenario::yaml::{Node, Span};
 use crate::scenario::{Action, Call, PoolFixture, Scenario, Step, Use};
-use crate::target::Connection;
-use crate::template::{ClientCredentials, HelperState, RenderError, Templates, Vars};
-use crate::wire::{WireError, WireResponse};
+use crate::targets::Connection;
+use crate::targets::aws::cleanup::{POOL_PREFIX, RUN_TAG, pool_name};
+use crate::targets::wire::{WireError, WireResponse};
 
 /// Settings shared by every scenario of a run.
 #[derive(Debug, Clone)]
@@ -37,7 +38,7 @@ pub struct RunSettings {
     pub run_id: String,
     /// Known deviations of this target from AWS (empty for the stub and AWS).
     pub deviations: Arc<Deviations>,
-    /// Refuse writes to pools this run did not create (see [`crate::guard`]);
+    /// Refuse writes to pools this run did not create (see [`crate::targets::aws::guard`]);
     /// on for AWS and endpoints unless `--allow-existing-pool`, off for the stub.
     pub guard_existing_pools: bool,
     /// The `cognito-scenarios cleanup` arguments that delete this target's
@@ -45,12 +46,6 @@ pub struct RunSettings {
     /// cannot outlive the run (the stub, managed emulators).
     pub cleanup_args: Option<String>,
 }
-
-/// Prefix of every pool the runner creates, so leftovers can be found.
-pub const POOL_PREFIX: &str = "cognito-scenarios-";
-
-/// Tag key on every pool the runner creates; its value is the run id.
-pub const RUN_TAG: &str = "cognito-scenarios:run";
 
 /// How a scenario ended.
 #[derive(Debug, Clone)]
@@ -526,7 +521,7 @@ impl<'a> Runner<'a> {
                 Ok(WireResponse { error: Some(e), .. })
                     if e.code == "InvalidParameterException" =>
                 {
-                    crate::cleanup::delete_pool(&self.conn.wire, &pool_id)
+                    crate::targets::aws::cleanup::delete_pool(&self.conn.wire, &pool_id)
                         .await
                         .map(|_| ())
                 }
@@ -687,8 +682,11 @@ impl<'a> Runner<'a> {
             );
         }
         if self.settings.guard_existing_pools
-            && let Some(pool_id) =
-                crate::guard::foreign_pool_write(call.operation, &body, &self.created_pools)
+            && let Some(pool_id) = crate::targets::aws::guard::foreign_pool_write(
+                call.operation,
+                &body,
+                &self.created_pools,
+            )
         {
             let mut f = failure(
                 FailureKind::Scenario,
@@ -881,8 +879,8 @@ impl<'a> Runner<'a> {
     fn without_known_deviations(
         &mut self,
         title: &str,
-        failures: Vec<crate::expect::Failure>,
-    ) -> Vec<crate::expect::Failure> {
+        failures: Vec<crate::scenario::expect::Failure>,
+    ) -> Vec<crate::scenario::expect::Failure> {
         failures
             .into_iter()
             .filter(|f| !self.is_known_deviation(title, &f.path))
@@ -979,39 +977,9 @@ fn transport_message(e: &WireError) -> String {
     }
 }
 
-/// `cognito-scenarios-<run>-<slug of the scenario name>`, within Cognito's 128 characters.
-pub fn pool_name(run_id: &str, scenario: &str) -> String {
-    let slug: String = scenario
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect::<String>()
-        .split('-')
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
-    let mut name = format!("{POOL_PREFIX}{run_id}-{slug}");
-    name.truncate(128);
-    name
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pool_names_are_prefixed_and_bounded() {
-        assert_eq!(
-            pool_name("r1", "Admin-created user: sets a NEW password!"),
-            "cognito-scenarios-r1-admin-created-user-sets-a-new-password"
-        );
-        assert!(pool_name("r1", &"x".repeat(300)).len() <= 128);
-    }
 
     #[test]
     fn secret_variable_names() {

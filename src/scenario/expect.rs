@@ -17,7 +17,7 @@
 //! ```
 //!
 //! Reserved keys are lowercase; every other key is a response path (see
-//! [`crate::path`]). A mapping whose keys are all matcher keywords is a
+//! [`crate::scenario::path`]). A mapping whose keys are all matcher keywords is a
 //! matcher: `exists`, `absent`, `regex`, `one_of`, `length`, `type`,
 //! `equals`, `not`, `contains`; several keywords must all hold. Any other
 //! mapping is a subset match (extra actual keys are fine), a list matches a
@@ -27,8 +27,8 @@
 use regex::Regex;
 use serde_json::Value;
 
-use crate::path::{Path, kind_of};
 use crate::scenario::diagnostic::did_you_mean;
+use crate::scenario::path::{Path, kind_of};
 use crate::scenario::yaml::{Key, Node, NodeValue, Span};
 
 /// Top-level keys that are not response paths.
@@ -44,7 +44,7 @@ pub const TYPE_NAMES: [&str; 7] = [
     "string", "number", "integer", "boolean", "object", "array", "null",
 ];
 
-use crate::wire::operations::CHALLENGE_NAMES as CHALLENGES;
+use crate::api::CHALLENGE_NAMES as CHALLENGES;
 
 /// Error codes Cognito is known to return; used only to catch typos.
 const ERROR_CODES: [&str; 58] = [

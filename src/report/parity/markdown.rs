@@ -5,8 +5,9 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::{Cell, Listed, ParityReport, PathDifference, Status, StepComparison};
-use crate::snapshot::ReferenceSource;
+use super::ParityReport;
+use crate::run::compare::{Cell, Listed, PathDifference, Status, StepComparison};
+use crate::run::snapshot::ReferenceSource;
 
 /// A short label with an emoji, for tables.
 pub fn label(status: Status) -> &'static str {

@@ -225,7 +225,7 @@ impl Helper {
                         // Only a number is shown: any other value could be a secret.
                         let given = match value {
                             Value::Number(n) => n.to_string(),
-                            other => crate::path::kind_of(other).to_string(),
+                            other => crate::scenario::path::kind_of(other).to_string(),
                         };
                         return fail(
                             format!(
@@ -248,7 +248,7 @@ impl Helper {
                 format!(
                     "`{}`'s `{param}` must be {wanted}, not {}",
                     self.name,
-                    crate::path::kind_of(value)
+                    crate::scenario::path::kind_of(value)
                 ),
                 Some(format!("call it as `{}`", self.usage())),
             );

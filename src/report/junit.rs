@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::engine::{FailureKind, Outcome, ScenarioRun};
+use crate::run::engine::{FailureKind, Outcome, ScenarioRun};
 
 /// One test suite (a target).
 #[derive(Debug, Clone)]
@@ -214,7 +214,7 @@ pub fn write(file: &Path, suites: &[Suite]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Failure;
+    use crate::run::engine::Failure;
 
     fn run(name: &str, outcome: Outcome) -> ScenarioRun {
         ScenarioRun {

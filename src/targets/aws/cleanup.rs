@@ -6,8 +6,34 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use crate::engine::{POOL_PREFIX, RUN_TAG};
-use crate::wire::{WireClient, WireResponse};
+use crate::targets::wire::{WireClient, WireResponse};
+
+/// Prefix of every pool the runner creates, so leftovers can be found.
+pub const POOL_PREFIX: &str = "cognito-scenarios-";
+
+/// Tag key on every pool the runner creates; its value is the run id.
+pub const RUN_TAG: &str = "cognito-scenarios:run";
+
+/// `cognito-scenarios-<run>-<slug of the scenario name>`, within Cognito's 128 characters.
+pub fn pool_name(run_id: &str, scenario: &str) -> String {
+    let slug: String = scenario
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let mut name = format!("{POOL_PREFIX}{run_id}-{slug}");
+    name.truncate(128);
+    name
+}
 
 /// ListUserPools' largest page.
 const PAGE_SIZE: u32 = 60;
@@ -189,6 +215,15 @@ pub fn parse_age(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pool_names_are_prefixed_and_bounded() {
+        assert_eq!(
+            pool_name("r1", "Admin-created user: sets a NEW password!"),
+            "cognito-scenarios-r1-admin-created-user-sets-a-new-password"
+        );
+        assert!(pool_name("r1", &"x".repeat(300)).len() <= 128);
+    }
 
     #[test]
     fn ages() {

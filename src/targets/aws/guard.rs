@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-use crate::wire::operations;
+use crate::api;
 
 /// Signed operations that never change a pool or its users' configuration.
 const ADMIN_SIGN_IN: &[&str] = &["AdminInitiateAuth", "AdminRespondToAuthChallenge"];
@@ -21,7 +21,7 @@ const READ_PREFIXES: &[&str] = &["Describe", "List", "Get", "AdminGet", "AdminLi
 
 /// Whether `operation` can change a pool, its clients or its users administratively.
 pub fn is_pool_write(operation: &str) -> bool {
-    !operations::is_public(operation)
+    !api::is_public(operation)
         && !ADMIN_SIGN_IN.contains(&operation)
         && !READ_PREFIXES.iter().any(|p| operation.starts_with(p))
 }

@@ -3,22 +3,15 @@
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 
-use std::future::Future;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
-
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::clock::Clock;
-
-use crate::deviations::Deviations;
-use crate::engine::{Failure, FailureKind, Outcome, RunSettings, ScenarioRun, run_scenario};
-use crate::parity;
+use crate::run::compare::{self, Listed};
+use crate::run::deviations::Deviations;
+use crate::run::engine::{Failure, FailureKind, Outcome, RunSettings, ScenarioRun, run_scenario};
+use crate::run::snapshot::{self, ReferenceSource, SnapshotMode};
 use crate::scenario::{Diagnostic, Loader, Scenario, discover, is_flow_file, suite_roots};
-use crate::snapshot::{self, ReferenceSource, SnapshotMode};
-use crate::target::{Target, TargetSpec};
+use crate::targets::slots::{JobSlot, JobSlots};
+use crate::targets::{Target, TargetSpec};
 
 /// Scenarios that loaded, and files that did not.
 pub struct LoadedSuite {
@@ -143,78 +136,6 @@ pub async fn run(
     runs.into_iter().flatten().collect()
 }
 
-/// The `--jobs` limit of a run. A scenario holds a [`JobSlot`] while it works
-/// and gives it back while it waits on a real clock (the next TOTP window, a
-/// `wait:` step), so waiting scenarios never hold up the others: 50 scenarios
-/// that wait take about as long as the longest one.
-#[derive(Debug)]
-pub struct JobSlots {
-    permits: Arc<Semaphore>,
-    waiting: AtomicUsize,
-    most_waiting: AtomicUsize,
-}
-
-impl JobSlots {
-    /// `jobs` slots (at least one).
-    pub fn new(jobs: usize) -> Arc<JobSlots> {
-        Arc::new(JobSlots {
-            permits: Arc::new(Semaphore::new(jobs.max(1))),
-            waiting: AtomicUsize::new(0),
-            most_waiting: AtomicUsize::new(0),
-        })
-    }
-
-    /// Waits for a free slot.
-    pub async fn acquire(self: &Arc<Self>) -> JobSlot {
-        let permit = self.permits.clone().acquire_owned().await.ok();
-        JobSlot {
-            slots: Some(self.clone()),
-            permit: Mutex::new(permit),
-        }
-    }
-
-    /// The most scenarios that waited (without a slot) at the same time.
-    pub fn most_waiting(&self) -> usize {
-        self.most_waiting.load(Ordering::SeqCst)
-    }
-}
-
-/// One scenario's claim on a [`JobSlots`] slot (the default: no limit at all).
-#[derive(Debug, Default)]
-pub struct JobSlot {
-    slots: Option<Arc<JobSlots>>,
-    permit: Mutex<Option<OwnedSemaphorePermit>>,
-}
-
-impl JobSlot {
-    /// Waits `d` on `clock`: a virtual clock just moves; on a real one the
-    /// slot is given back for the wait (shown on a terminal, see
-    /// [`report::show_wait`](crate::report::show_wait)), then taken again.
-    pub async fn wait(&self, clock: &Clock, d: Duration, what: &str) {
-        if clock.is_virtual() || d.is_zero() {
-            clock.wait(d).await;
-            return;
-        }
-        let _shown = crate::report::show_wait(what, d);
-        self.released_while(clock.wait(d)).await;
-    }
-
-    /// Runs `work` without holding the slot, then takes a slot again.
-    pub async fn released_while<F: Future>(&self, work: F) -> F::Output {
-        let Some(slots) = &self.slots else {
-            return work.await;
-        };
-        drop(self.permit.lock().unwrap_or_else(|e| e.into_inner()).take());
-        let now = slots.waiting.fetch_add(1, Ordering::SeqCst) + 1;
-        slots.most_waiting.fetch_max(now, Ordering::SeqCst);
-        let out = work.await;
-        slots.waiting.fetch_sub(1, Ordering::SeqCst);
-        let permit = slots.permits.clone().acquire_owned().await.ok();
-        *self.permit.lock().unwrap_or_else(|e| e.into_inner()) = permit;
-        out
-    }
-}
-
 /// Runs one scenario, then checks its snapshot.
 pub async fn run_one(scenario: &Scenario, target: &Target, options: &RunOptions) -> ScenarioRun {
     run_one_in(scenario, target, options, JobSlot::default()).await
@@ -313,14 +234,14 @@ fn judge_listed_deviations(run: &mut ScenarioRun, options: &RunOptions) {
         snapshot::load_reference(&options.snapshot_dir, &run.file, ReferenceSource::Aws)
             .ok()
             .flatten();
-    let cell = parity::compare(
+    let cell = compare::compare(
         run,
         reference.as_ref().map(|r| &r.transcript),
         &options.deviations,
     );
     let listed = options.deviations.for_scenario(&run.file);
     for d in listed {
-        let as_reported = parity::Listed::from(d);
+        let as_reported = Listed::from(d);
         if cell.known.contains(&as_reported) && !run.known_deviations.contains(d) {
             run.known_deviations.push(d.clone());
         }
@@ -374,6 +295,8 @@ pub fn default_snapshot_mode(spec: &TargetSpec) -> SnapshotMode {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     /// Five scenarios that wait at once on one slot: possible only because a
@@ -390,7 +313,7 @@ mod tests {
                 let slot = slots.acquire().await;
                 slot.released_while(barrier.wait()).await;
                 // Working again: the slot is held.
-                assert_eq!(slots.permits.available_permits(), 0);
+                assert_eq!(slots.free(), 0);
             });
         }
         let all = async { while set.join_next().await.transpose().unwrap().is_some() {} };
@@ -399,7 +322,7 @@ mod tests {
             .await
             .expect("the waiting scenarios never all waited at once: each held its slot");
         assert_eq!(slots.most_waiting(), 5);
-        assert_eq!(slots.permits.available_permits(), 1);
+        assert_eq!(slots.free(), 1);
     }
 
     /// Through the engine: with one job, a scenario that does not wait

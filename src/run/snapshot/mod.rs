@@ -115,7 +115,7 @@ impl AwsValidation {
     }
 }
 
-/// The suffix of the snapshot a run on `target` (a [`crate::target::TargetSpec::name`])
+/// The suffix of the snapshot a run on `target` (a [`crate::targets::TargetSpec::name`])
 /// writes or compares with. The stub owns the unsuffixed snapshot; AWS writes
 /// `@aws`; other targets write `@<target>`. When comparing, every target other
 /// than the stub uses the AWS-validated `@aws` snapshot when `dir` has one, else the stub's.

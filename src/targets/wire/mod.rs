@@ -9,7 +9,6 @@
 //! attempt, so the caller sees exactly what the server said, whether or not
 //! the SDK's model could make sense of it.
 
-pub mod members;
 pub mod operations;
 mod response;
 #[cfg(test)]
@@ -258,7 +257,7 @@ impl WireClient {
         else {
             return Err(WireError::UnknownOperation {
                 name: operation.to_owned(),
-                suggestion: operations::suggest(operation),
+                suggestion: crate::api::suggest(operation),
             });
         };
         let target = &self.target;

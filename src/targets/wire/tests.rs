@@ -8,8 +8,9 @@ use sha2::{Digest, Sha256};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use super::operations::{self, ALL};
+use super::operations::ALL;
 use super::*;
+use crate::api;
 
 const JSON_11: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
@@ -565,7 +566,7 @@ async fn every_operation_dispatches_to_its_own_target_with_the_right_signing() {
         let signed = header_str(req, "authorization").is_some();
         assert_eq!(
             signed,
-            !operations::is_public(target),
+            !api::is_public(target),
             "{target}: signed={signed} disagrees with is_public"
         );
         seen.insert(target.to_owned());
@@ -575,6 +576,11 @@ async fn every_operation_dispatches_to_its_own_target_with_the_right_signing() {
 
 #[test]
 fn operation_table_is_sorted_unique_and_complete() {
+    assert_eq!(
+        ALL,
+        api::OPERATIONS,
+        "the dispatch table and the API model disagree"
+    );
     assert_eq!(ALL.len(), 132);
     assert!(
         ALL.windows(2).all(|w| w[0] < w[1]),
@@ -583,16 +589,16 @@ fn operation_table_is_sorted_unique_and_complete() {
     let public: Vec<&str> = ALL
         .iter()
         .copied()
-        .filter(|op| operations::is_public(op))
+        .filter(|op| api::is_public(op))
         .collect();
     assert_eq!(public.len(), 32, "{public:?}");
-    assert!(!operations::is_public("AdminInitiateAuth"));
-    assert!(!operations::is_public("initiateauth"));
+    assert!(!api::is_public("AdminInitiateAuth"));
+    assert!(!api::is_public("initiateauth"));
 }
 
 #[test]
 fn suggestions_and_canonical_names() {
-    use operations::{canonical, suggest};
+    use crate::api::{canonical, suggest};
     assert_eq!(suggest("AdminInitateAuth"), Some("AdminInitiateAuth"));
     assert_eq!(suggest("initiateauth"), Some("InitiateAuth"));
     assert_eq!(suggest("admin_initiate_auth"), Some("AdminInitiateAuth"));

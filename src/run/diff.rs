@@ -19,7 +19,7 @@ use regex::Regex;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::deviations::DeviationKind;
+use super::deviations::DeviationKind;
 
 /// How a value differs from the reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

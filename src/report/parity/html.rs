@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::markdown::label;
 use super::{Cell, Listed, ParityReport, ScenarioRow, Status, StepState};
-use crate::snapshot::ReferenceSource;
+use crate::run::snapshot::ReferenceSource;
 
 const STYLE: &str = r#"
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#1f2328;background:#fff}

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::template::CodeSource;
+use crate::scenario::template::CodeSource;
 
 /// How long an emulator may take to answer its readiness probe.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(60);

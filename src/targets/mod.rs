@@ -2,16 +2,21 @@
 //! the runner starts and stops itself (moto, cognito-local), or any
 //! Cognito-compatible endpoint (an emulator someone already runs).
 
+pub mod aws;
+pub mod emulator;
+pub mod slots;
+pub mod wire;
+
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::clock::Clock;
-use crate::emulator::{Emulator, EmulatorError, EmulatorKind};
+use crate::scenario::template::{CodeSource, NoCodes};
 use crate::stub::{Outbox, Stub, StubOptions};
-use crate::suite::JobSlot;
-use crate::template::{CodeSource, NoCodes};
-use crate::wire::{WireClient, WireConfig, WireError, WireKind};
+use crate::targets::emulator::{Emulator, EmulatorError, EmulatorKind};
+use crate::targets::wire::{WireClient, WireConfig, WireError, WireKind};
+use slots::JobSlot;
 
 /// A target as named on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,9 +37,9 @@ pub enum TargetSpec {
 }
 
 impl TargetSpec {
-    /// Every name [`TargetSpec::name`] gives: what `only:` / `skip:` may name
-    /// (besides the labels of a parity run).
-    pub const NAMES: &[&str] = &["stub", "aws", "moto", "cognito-local", "endpoint"];
+    /// The built-in target names (`only:`/`skip:` take these; see
+    /// [`crate::scenario::TARGET_NAMES`]).
+    pub const NAMES: &[&str] = crate::scenario::TARGET_NAMES;
 
     /// The name scenarios use in `only:` / `skip:`.
     pub fn name(&self) -> &'static str {

@@ -1,6 +1,6 @@
-//! The cognito-idp operation table: names, public (unsigned) operations,
-//! did-you-mean suggestions, and the dispatch from an API name to the SDK's
-//! typed fluent builder.
+//! The dispatch from an API name to the SDK's typed fluent builder (one line
+//! per operation). The names themselves, which are unsigned and the
+//! did-you-mean live in [`crate::api`]; a test checks both lists agree.
 //!
 //! The table was generated from aws-sdk-cognitoidentityprovider 1.144's
 //! `src/operation/` directory: every name is the string the SDK itself puts in
@@ -14,8 +14,9 @@ use super::response::{Capture, RequestBody, SendFailure, settle};
 /// Generates [`ALL`] and [`dispatch`] from one `op!(ApiName, sdk_method);` line per operation.
 macro_rules! operations {
     ($( op!($name:literal, $method:ident); )*) => {
-        /// All cognito-idp operation names the SDK knows, in PascalCase, sorted.
-        pub const ALL: &[&str] = &[$($name),*];
+        /// The operation names this table dispatches (equal to [`crate::api::OPERATIONS`]).
+        #[cfg(test)]
+        pub(super) const ALL: &[&str] = &[$($name),*];
 
         /// Sends `op` through its typed fluent builder with the body replaced by
         /// `body` and the raw response recorded in `capture`.
@@ -177,168 +178,4 @@ operations! {
     op!("UpdateUserPoolReplica", update_user_pool_replica);
     op!("VerifySoftwareToken", verify_software_token);
     op!("VerifyUserAttribute", verify_user_attribute);
-}
-
-/// Challenge names Cognito returns and accepts (botocore ChallengeNameType).
-pub const CHALLENGE_NAMES: &[&str] = &[
-    "SMS_MFA",
-    "EMAIL_OTP",
-    "SOFTWARE_TOKEN_MFA",
-    "SELECT_MFA_TYPE",
-    "MFA_SETUP",
-    "PASSWORD_VERIFIER",
-    "CUSTOM_CHALLENGE",
-    "SELECT_CHALLENGE",
-    "DEVICE_SRP_AUTH",
-    "DEVICE_PASSWORD_VERIFIER",
-    "ADMIN_NO_SRP_AUTH",
-    "NEW_PASSWORD_REQUIRED",
-    "SMS_OTP",
-    "PASSWORD",
-    "WEB_AUTHN",
-    "PASSWORD_SRP",
-];
-
-/// The operations AWS serves without SigV4 (`authtype: none`): they are
-/// authorised by a client id, session or access token in the body instead.
-/// Source: cognito-wire-facts.md §1 (botocore `authtype: none`).
-const PUBLIC: &[&str] = &[
-    "AssociateSoftwareToken",
-    "ChangePassword",
-    "CompleteWebAuthnRegistration",
-    "ConfirmDevice",
-    "ConfirmForgotPassword",
-    "ConfirmSignUp",
-    "DeleteUser",
-    "DeleteUserAttributes",
-    "DeleteWebAuthnCredential",
-    "ForgetDevice",
-    "ForgotPassword",
-    "GetDevice",
-    "GetTokensFromRefreshToken",
-    "GetUser",
-    "GetUserAttributeVerificationCode",
-    "GetUserAuthFactors",
-    "GlobalSignOut",
-    "InitiateAuth",
-    "ListDevices",
-    "ListWebAuthnCredentials",
-    "ResendConfirmationCode",
-    "RespondToAuthChallenge",
-    "RevokeToken",
-    "SetUserMFAPreference",
-    "SetUserSettings",
-    "SignUp",
-    "StartWebAuthnRegistration",
-    "UpdateAuthEventFeedback",
-    "UpdateDeviceStatus",
-    "UpdateUserAttributes",
-    "VerifySoftwareToken",
-    "VerifyUserAttribute",
-];
-
-/// Whether `op` (exact API name) is one of the 32 operations sent unsigned.
-pub fn is_public(op: &str) -> bool {
-    PUBLIC.binary_search(&op).is_ok()
-}
-
-/// The canonical API name for `name`: an exact match, else a case-insensitive one.
-pub fn canonical(name: &str) -> Option<&'static str> {
-    if let Ok(i) = ALL.binary_search(&name) {
-        return Some(ALL[i]);
-    }
-    ALL.iter().copied().find(|op| op.eq_ignore_ascii_case(name))
-}
-
-/// The top-level request members of `op` (exact API name), from the SDK's model.
-pub fn input_members(op: &str) -> Option<&'static [&'static str]> {
-    members_of(op).map(|(_, input, _)| input)
-}
-
-/// The top-level response members of `op` (exact API name), from the SDK's model.
-pub fn output_members(op: &str) -> Option<&'static [&'static str]> {
-    members_of(op).map(|(_, _, output)| output)
-}
-
-fn members_of(op: &str) -> Option<(&str, &'static [&'static str], &'static [&'static str])> {
-    let table = super::members::MEMBERS;
-    table
-        .binary_search_by(|(name, _, _)| (*name).cmp(op))
-        .ok()
-        .map(|i| table[i])
-}
-
-/// Did-you-mean for a misspelt operation name.
-///
-/// A case-insensitive match wins, then a match ignoring `_`, `-` and spaces
-/// (so `admin_initiate_auth` finds `AdminInitiateAuth`), else the operation
-/// closest by Damerau-Levenshtein distance if it is within roughly a quarter
-/// of the name's length (at least 2, at most 5 edits). Ties go to the
-/// alphabetically first name.
-pub fn suggest(name: &str) -> Option<&'static str> {
-    if let Some(op) = canonical(name) {
-        return Some(op);
-    }
-    let wanted = fold(name);
-    if wanted.is_empty() {
-        return None;
-    }
-    let mut best: Option<(usize, &'static str)> = None;
-    for &op in ALL {
-        let distance = strsim::damerau_levenshtein(&wanted, &fold(op));
-        if best.is_none_or(|(d, _)| distance < d) {
-            best = Some((distance, op));
-        }
-    }
-    let limit = (wanted.chars().count() / 4).clamp(2, 5);
-    best.filter(|&(d, _)| d <= limit).map(|(_, op)| op)
-}
-
-/// Lower-cases and drops word separators, for fuzzy comparison.
-fn fold(name: &str) -> String {
-    name.chars()
-        .filter(|c| !matches!(c, '_' | '-' | ' ' | '.'))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_member_table_covers_every_operation() {
-        let table: Vec<&str> = super::super::members::MEMBERS
-            .iter()
-            .map(|(op, _, _)| *op)
-            .collect();
-        assert_eq!(table, ALL, "regenerate with scripts/gen-members.py");
-        assert_eq!(
-            input_members("AdminCreateUser"),
-            Some(
-                &[
-                    "ClientMetadata",
-                    "DesiredDeliveryMediums",
-                    "ForceAliasCreation",
-                    "MessageAction",
-                    "TemporaryPassword",
-                    "UserAttributes",
-                    "UserPoolId",
-                    "Username",
-                    "ValidationData",
-                ][..]
-            )
-        );
-        assert!(
-            input_members("CreateUserPoolClient")
-                .unwrap()
-                .contains(&"ExplicitAuthFlows")
-        );
-        assert!(
-            output_members("InitiateAuth")
-                .unwrap()
-                .contains(&"AuthenticationResult")
-        );
-        assert_eq!(input_members("NoSuchOperation"), None);
-    }
 }

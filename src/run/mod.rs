@@ -1,0 +1,12 @@
+//! Running scenarios: one scenario's steps (engine), a suite on one target
+//! (suite), the normalised transcript (normalize) and its snapshot, the
+//! target's known deviations (deviations), and a run compared path by path
+//! with the reference and judged against them (diff, compare).
+
+pub mod compare;
+pub mod deviations;
+pub mod diff;
+pub mod engine;
+pub mod normalize;
+pub mod snapshot;
+pub mod suite;
