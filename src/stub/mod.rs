@@ -158,10 +158,12 @@
 //!   per user and password (keyed HMAC with a per-process secret). SRP_A that
 //!   is not hex or is 0 mod N: InvalidParameterException. An unreadable
 //!   TIMESTAMP: InvalidParameterException with AWS's observed text, nothing
-//!   spent; a readable one is re-rendered canonically before the signature
-//!   check, so a zero-padded day or wrong weekday fails with "Incorrect
-//!   username or password." (as reported against AWS); its distance from the
-//!   clock is not checked. A SECRET_BLOCK never issued and a wrong signature:
+//!   spent; the signature is checked over the TIMESTAMP text as sent, so a
+//!   client that signs one rendering (an unpadded day) and sends another (a
+//!   padded one) fails with "Incorrect username or password."; one that signs
+//!   and sends the same text passes (*inferred*: whether AWS refuses a
+//!   readable padded day that was signed is not documented); its distance
+//!   from the clock is not checked. A SECRET_BLOCK never issued and a wrong signature:
 //!   "Incorrect username or password.". The user's state (disabled,
 //!   unconfirmed, NEW_PASSWORD_REQUIRED) is checked after the proof. Unknown
 //!   user: LEGACY → UserNotFoundException at InitiateAuth; ENABLED → a stable
