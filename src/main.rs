@@ -331,6 +331,7 @@ async fn dispatch(command: Command) -> i32 {
                     run_id: suite::new_run_id(),
                     deviations,
                     allow_existing_pool,
+                    label: None,
                 },
                 junit,
                 allow_outside_root,

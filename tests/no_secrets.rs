@@ -108,6 +108,7 @@ fn no_secret_reaches_snapshots_or_reports() {
             conn.recorder = Some(recorder.clone());
             let settings = RunSettings {
                 target: "stub".into(),
+                label: None,
                 run_id: "t1".into(),
                 deviations: Default::default(),
                 guard_existing_pools: false,

@@ -152,6 +152,7 @@ fn finish(
             run_id: suite::new_run_id(),
             deviations,
             allow_existing_pool: false,
+            label: None,
         };
         let run = suite::run_one(scenario, &target, &options).await;
         match run.outcome {

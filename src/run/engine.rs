@@ -34,6 +34,9 @@ use crate::targets::wire::{WireError, WireResponse};
 pub struct RunSettings {
     /// The target name scenarios see (`stub`, `aws`, `endpoint`).
     pub target: String,
+    /// The target's label in a parity run (`moto2` in `--targets moto2=endpoint=…`),
+    /// which `only:`/`skip:` may name too.
+    pub label: Option<String>,
     /// Identifies this run in resource names (pool names start with `cognito-scenarios-<run_id>`).
     pub run_id: String,
     /// Known deviations of this target from AWS (empty for the stub and AWS).
@@ -45,6 +48,15 @@ pub struct RunSettings {
     /// leftover pools (`--target endpoint=http://… `); `None` where pools
     /// cannot outlive the run (the stub, managed emulators).
     pub cleanup_args: Option<String>,
+}
+
+impl RunSettings {
+    /// The names `only:`/`skip:` may know this target by: its name and label.
+    pub fn names(&self) -> Vec<&str> {
+        std::iter::once(self.target.as_str())
+            .chain(self.label.as_deref())
+            .collect()
+    }
 }
 
 /// How a scenario ended.
@@ -160,7 +172,7 @@ pub async fn run_scenario(
         warnings: Vec::new(),
         known_deviations: Vec::new(),
     };
-    if let Some(reason) = scenario.targets.skip_reason(&settings.target) {
+    if let Some(reason) = scenario.targets.skip_reason_for(&settings.names()) {
         run.outcome = Outcome::Skipped(reason);
         return run;
     }
@@ -558,7 +570,7 @@ impl<'a> Runner<'a> {
     fn run_steps<'b>(&'b mut self, steps: &'b [Step], trail: &'b [String]) -> StepFuture<'b> {
         Box::pin(async move {
             for step in steps {
-                if let Some(reason) = step.targets.skip_reason(&self.settings.target) {
+                if let Some(reason) = step.targets.skip_reason_for(&self.settings.names()) {
                     self.skipped.push(format!("{}: {reason}", step.title()));
                     continue;
                 }

@@ -98,6 +98,8 @@ pub struct RunOptions {
     pub deviations: Arc<Deviations>,
     /// Let scenarios change pools the run did not create (`--allow-existing-pool`).
     pub allow_existing_pool: bool,
+    /// The target's parity label, when it has one besides its name.
+    pub label: Option<String>,
 }
 
 /// A fresh run id: short, unique enough, valid in pool names.
@@ -151,6 +153,7 @@ pub async fn run_one_in(
     let spec = target.spec();
     let settings = RunSettings {
         target: spec.name().to_string(),
+        label: options.label.clone(),
         run_id: options.run_id.clone(),
         deviations: options.deviations.clone(),
         // The stub's state is thrown away with it; other targets' is not.
@@ -325,6 +328,37 @@ mod tests {
         assert_eq!(slots.free(), 1);
     }
 
+    /// A parity label named in `skip:` is honoured at run time, not only
+    /// accepted by the loader; without the label the scenario runs.
+    #[tokio::test]
+    async fn a_skip_naming_the_targets_label_skips_it() {
+        let labels = ["moto2".to_string()];
+        let fixture = [PathBuf::from("tests/fixtures/labels/skip-label.yaml")];
+        let loaded = load(&fixture, None, &labels, false).unwrap();
+        assert!(loaded.invalid.is_empty());
+        let target = Target::open(TargetSpec::Stub { real_clock: false })
+            .await
+            .unwrap();
+        let mut options = RunOptions {
+            jobs: 1,
+            snapshots: SnapshotMode::Off,
+            snapshot_dir: PathBuf::from("snapshots"),
+            run_id: new_run_id(),
+            deviations: Arc::default(),
+            allow_existing_pool: false,
+            label: Some("moto2".into()),
+        };
+        let run = run_one(&loaded.scenarios[0], &target, &options).await;
+        assert!(
+            matches!(&run.outcome, Outcome::Skipped(r) if r == "not on the second moto"),
+            "{:?}",
+            run.outcome
+        );
+        options.label = None;
+        let run = run_one(&loaded.scenarios[0], &target, &options).await;
+        assert!(matches!(run.outcome, Outcome::Passed), "{:?}", run.outcome);
+    }
+
     /// Through the engine: with one job, a scenario that does not wait
     /// finishes while the first one (started first) waits on a real clock.
     #[tokio::test]
@@ -352,6 +386,7 @@ mod tests {
             run_id: new_run_id(),
             deviations: Arc::default(),
             allow_existing_pool: false,
+            label: None,
         };
         let mut finished = Vec::new();
         let runs = run(loaded.scenarios, target, &options, |r| {

@@ -50,11 +50,17 @@ pub struct TargetFilter {
 impl TargetFilter {
     /// Why this does not run on `target`, or `None` when it does.
     pub fn skip_reason(&self, target: &str) -> Option<String> {
-        if let Some((_, reason)) = self.skip.iter().find(|(t, _)| t == target) {
+        self.skip_reason_for(&[target])
+    }
+
+    /// Why this does not run on a target known by any of `names` (its name
+    /// and, in a parity run, its label), or `None` when it does.
+    pub fn skip_reason_for(&self, names: &[&str]) -> Option<String> {
+        if let Some((_, reason)) = self.skip.iter().find(|(t, _)| names.contains(&t.as_str())) {
             return Some(reason.clone());
         }
         match &self.only {
-            Some(only) if !only.iter().any(|t| t == target) => {
+            Some(only) if !only.iter().any(|t| names.contains(&t.as_str())) => {
                 Some(format!("runs only on {}", only.join(", ")))
             }
             _ => None,

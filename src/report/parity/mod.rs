@@ -177,6 +177,7 @@ pub async fn run(
             deviations: t.deviations.clone(),
             // The bundled suite makes its own pools; never touch anyone else's.
             allow_existing_pool: false,
+            label: (t.label != t.spec.name()).then(|| t.label.clone()),
         };
         tasks.spawn(async move {
             let runs = match Target::open(t.spec.clone()).await {
