@@ -328,6 +328,19 @@ mod tests {
         assert_eq!(slots.free(), 1);
     }
 
+    /// One scenario at a time, no snapshots, no known deviations.
+    fn one_job(label: Option<&str>) -> RunOptions {
+        RunOptions {
+            jobs: 1,
+            snapshots: SnapshotMode::Off,
+            snapshot_dir: PathBuf::from("snapshots"),
+            run_id: new_run_id(),
+            deviations: Arc::default(),
+            allow_existing_pool: false,
+            label: label.map(str::to_string),
+        }
+    }
+
     /// A parity label named in `skip:` is honoured at run time, not only
     /// accepted by the loader; without the label the scenario runs.
     #[tokio::test]
@@ -339,15 +352,7 @@ mod tests {
         let target = Target::open(TargetSpec::Stub { real_clock: false })
             .await
             .unwrap();
-        let mut options = RunOptions {
-            jobs: 1,
-            snapshots: SnapshotMode::Off,
-            snapshot_dir: PathBuf::from("snapshots"),
-            run_id: new_run_id(),
-            deviations: Arc::default(),
-            allow_existing_pool: false,
-            label: Some("moto2".into()),
-        };
+        let mut options = one_job(Some("moto2"));
         let run = run_one(&loaded.scenarios[0], &target, &options).await;
         assert!(
             matches!(&run.outcome, Outcome::Skipped(r) if r == "not on the second moto"),
@@ -379,15 +384,7 @@ mod tests {
                 .await
                 .unwrap(),
         );
-        let options = RunOptions {
-            jobs: 1,
-            snapshots: SnapshotMode::Off,
-            snapshot_dir: PathBuf::from("snapshots"),
-            run_id: new_run_id(),
-            deviations: Arc::default(),
-            allow_existing_pool: false,
-            label: None,
-        };
+        let options = one_job(None);
         let mut finished = Vec::new();
         let runs = run(loaded.scenarios, target, &options, |r| {
             finished.push(r.name.clone())

@@ -37,10 +37,6 @@ pub enum TargetSpec {
 }
 
 impl TargetSpec {
-    /// The built-in target names (`only:`/`skip:` take these; see
-    /// [`crate::scenario::TARGET_NAMES`]).
-    pub const NAMES: &[&str] = crate::scenario::TARGET_NAMES;
-
     /// The name scenarios use in `only:` / `skip:`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -303,7 +299,7 @@ mod tests {
         assert!("endpoint=localhost:5000".parse::<TargetSpec>().is_err());
         for spec in ["stub", "aws", "moto", "cognito-local", "endpoint=http://x"] {
             let name = spec.parse::<TargetSpec>().unwrap().name();
-            assert!(TargetSpec::NAMES.contains(&name), "{name}");
+            assert!(crate::scenario::TARGET_NAMES.contains(&name), "{name}");
         }
         assert!(
             "moto2"
