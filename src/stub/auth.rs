@@ -621,29 +621,19 @@ fn refresh_auth(
     let token = require_param(params, "REFRESH_TOKEN")?;
     let now = ctx.clock.now_millis();
     let invalid = || ApiError::not_authorized("Invalid Refresh Token");
-    let origin_jti = ctx
-        .state
-        .refresh_tokens
-        .get(token)
-        .cloned()
-        .ok_or_else(invalid)?;
-    let origin = ctx
-        .state
-        .origins
-        .get(&origin_jti)
-        .cloned()
-        .ok_or_else(invalid)?;
-    if origin.client_id != client_id || origin.pool_id != pool_id {
+    let sign_in = ctx.state.sealer.open(token).ok_or_else(invalid)?;
+    if sign_in.client_id != client_id || sign_in.pool_id != pool_id {
         return Err(invalid());
     }
     let pool = ctx.state.pool(pool_id)?;
     let client = pool.client(client_id)?;
-    let user = pool.users.values().find(|u| u.sub == origin.sub);
-    let mut names: Vec<&str> = Vec::new();
-    if let Some(u) = user {
-        names.push(&u.username);
-        names.push(&u.sub);
-    }
+    // A deleted user's sign-ins are gone with it.
+    let user = pool
+        .users
+        .values()
+        .find(|u| u.sub == sign_in.sub)
+        .ok_or_else(invalid)?;
+    let mut names: Vec<&str> = vec![&user.username, &user.sub];
     if let Some(n) = lookup(params, "USERNAME") {
         names.push(n);
     }
@@ -652,18 +642,19 @@ fn refresh_auth(
             "SecretHash does not match for the client: {client_id}"
         ))
     })?;
-    if origin.revoked {
+    if ctx.state.revocations.is_revoked(&sign_in.origin_jti)
+        || user.sign_out.revokes_refresh(&sign_in)
+    {
         return Err(ApiError::not_authorized("Refresh Token has been revoked"));
     }
-    if now >= origin.refresh_expires_ms {
+    if now >= sign_in.refresh_expires_ms {
         return Err(ApiError::not_authorized("Refresh Token has expired"));
     }
-    let user = user.ok_or_else(ApiError::user_not_found)?;
     if !user.enabled {
         return Err(ApiError::not_authorized("User is disabled."));
     }
     let sub = user.sub.clone();
-    authentication_result(ctx, pool_id, client_id, &sub, Some(&origin_jti))
+    authentication_result(ctx, pool_id, client_id, &sub, Some(&sign_in))
 }
 
 /// RespondToAuthChallenge.
@@ -981,16 +972,22 @@ pub fn revoke_token(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
         ));
     }
     // RFC 7009: an unknown token is not an error.
-    if let Some(jti) = ctx.state.refresh_tokens.get(token).cloned()
-        && let Some(o) = ctx.state.origins.get_mut(&jti)
+    // Only a sign-in whose user still exists can be revoked; the rest is gone already.
+    let now = ctx.clock.now_millis();
+    if let Some(sign_in) = ctx.state.sealer.open(token)
+        && ctx
+            .state
+            .pools
+            .get(&sign_in.pool_id)
+            .is_some_and(|p| p.users.values().any(|u| u.sub == sign_in.sub))
     {
-        if o.client_id != client_id {
+        if sign_in.client_id != client_id {
             return Err(ApiError::new(
                 "UnauthorizedException",
                 "The refresh token was not issued to this client",
             ));
         }
-        o.revoked = true;
+        ctx.state.revocations.revoke(&sign_in, now);
     }
     Ok(json!({}))
 }

@@ -205,6 +205,7 @@ mod password;
 mod pools;
 pub mod protocol;
 mod server;
+mod sign_ins;
 mod srp;
 mod state;
 mod tokens;
@@ -331,7 +332,7 @@ pub(crate) struct Ctx<'a> {
 
 impl StubService {
     /// A fresh service (empty model). Generates the process-wide signing keys
-    /// on first use, which takes about a second.
+    /// on first use, two side by side.
     pub fn new(options: &StubOptions) -> Result<StubService, StubError> {
         let keys = tokens::keys().ok_or(StubError::Keys)?;
         Ok(StubService {

@@ -1,5 +1,5 @@
 //! The stub's model of Cognito: user pools with their clients and users,
-//! pending auth sessions, and sign-ins (the origin of a family of tokens).
+//! pending auth sessions, tracked devices, and what revokes sign-ins.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::password::PasswordPolicy;
 use super::protocol::{ApiError, ApiResult};
+use super::sign_ins::{Revocations, Sealer, SignOutMark};
 use super::srp::SessionKey;
 
 /// Everything the stub knows. Guarded by one mutex.
@@ -18,10 +19,10 @@ pub struct State {
     pub pools: BTreeMap<String, Pool>,
     /// Pending auth sessions by their opaque value.
     pub sessions: HashMap<String, Session>,
-    /// Sign-ins by `origin_jti`: what refresh and access tokens hang off.
-    pub origins: HashMap<String, Origin>,
-    /// Refresh token value → `origin_jti`.
-    pub refresh_tokens: HashMap<String, String>,
+    /// Seals sign-ins into refresh tokens (the stub keeps none per sign-in).
+    pub sealer: Sealer,
+    /// Sign-ins revoked by RevokeToken.
+    pub revocations: Revocations,
     /// Monotonic counter giving users a stable listing order.
     pub seq: u64,
     /// Tracked devices by DeviceKey.
@@ -212,16 +213,20 @@ impl State {
         Ok(self.pool_of_client(client_id)?.id.clone())
     }
 
-    /// Revokes every sign-in of user `sub` in `pool_id` (GlobalSignOut and friends).
-    pub fn revoke_user_tokens(&mut self, pool_id: &str, sub: &str) {
-        for o in self.origins.values_mut() {
-            if o.pool_id == pool_id && o.sub == sub {
-                o.revoked = true;
-            }
+    /// Signs user `sub` of `pool_id` out everywhere (GlobalSignOut and
+    /// friends): every sign-in so far is revoked.
+    pub fn revoke_user_tokens(&mut self, pool_id: &str, sub: &str, now_secs: u64) {
+        if let Some(user) = self
+            .pools
+            .get_mut(pool_id)
+            .and_then(|p| p.users.values_mut().find(|u| u.sub == sub))
+        {
+            user.sign_out.sign_out(now_secs);
         }
     }
 
-    /// Forgets sessions and sign-ins of a deleted pool or user.
+    /// Forgets sessions and devices of a deleted pool or user (its sign-ins
+    /// die with it: their refresh tokens name a pool and `sub` that are gone).
     pub fn forget(&mut self, pool_id: &str, sub: Option<&str>) {
         let hit = |p: &str, s: &str| p == pool_id && sub.is_none_or(|x| x == s);
         self.sessions.retain(|_, s| !hit(&s.pool_id, &s.sub));
@@ -230,17 +235,6 @@ impl State {
             let (p, s) = k.split_once('/').unwrap_or((k, ""));
             !hit(p, s)
         });
-        let gone: Vec<String> = self
-            .origins
-            .iter()
-            .filter(|(_, o)| hit(&o.pool_id, &o.sub))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in gone {
-            if let Some(o) = self.origins.remove(&k) {
-                self.refresh_tokens.remove(&o.refresh_token);
-            }
-        }
     }
 
     /// Next value of the ordering counter.
@@ -363,6 +357,8 @@ pub struct User {
     pub preferred_mfa: Option<String>,
     /// FriendlyDeviceName given at VerifySoftwareToken.
     pub totp_device_name: Option<String>,
+    /// The last global sign-out, which revokes earlier sign-ins.
+    pub sign_out: SignOutMark,
     /// The last TOTP window accepted for this user (codes are one-time).
     pub last_totp_step: Option<u64>,
 }
@@ -566,27 +562,6 @@ impl std::fmt::Debug for DeviceSecret {
     }
 }
 
-/// One sign-in: the refresh token and every access/ID token derived from it.
-#[derive(Clone, Debug)]
-pub struct Origin {
-    /// Pool id.
-    pub pool_id: String,
-    /// Client id.
-    pub client_id: String,
-    /// The user's `sub`.
-    pub sub: String,
-    /// The opaque refresh token.
-    pub refresh_token: String,
-    /// Epoch seconds of the authentication (kept on refresh).
-    pub auth_time: u64,
-    /// Epoch milliseconds when the refresh token expires.
-    pub refresh_expires_ms: u64,
-    /// GlobalSignOut / RevokeToken / AdminDisableUser happened.
-    pub revoked: bool,
-    /// The device of the sign-in (the access token's `device_key`).
-    pub device_key: Option<String>,
-}
-
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const BASE32HEX_LOWER: &[u8] = b"0123456789abcdefghijklmnopqrstuv";
 
@@ -618,7 +593,7 @@ pub fn new_code() -> String {
     random_from(b"0123456789", 6)
 }
 
-/// `n` random bytes, base64url without padding (sessions, refresh tokens).
+/// `n` random bytes, base64url without padding (sessions).
 pub fn random_token(n: usize) -> String {
     let mut bytes = vec![0u8; n];
     rand::fill(&mut bytes[..]);

@@ -1595,6 +1595,11 @@ fn access_tokens_are_verified_and_revocable() {
     );
     // DeleteUser with a live token; the token then names no user.
     let three = t.sign_in(&client, "tom", PW)["AuthenticationResult"].clone();
+    // Signed in after the sign-out, in the same (virtual) second: it refreshes.
+    t.ok(
+        "InitiateAuth",
+        json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client, "AuthParameters": {"REFRESH_TOKEN": three["RefreshToken"]}}),
+    );
     t.ok("DeleteUser", json!({"AccessToken": three["AccessToken"]}));
     t.assert_err(
         "GetUser",
@@ -1602,12 +1607,53 @@ fn access_tokens_are_verified_and_revocable() {
         "UserNotFoundException",
         "User does not exist.",
     );
+    // The sign-ins of a deleted user are gone with it.
+    t.assert_err(
+        "InitiateAuth",
+        json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client, "AuthParameters": {"REFRESH_TOKEN": three["RefreshToken"]}}),
+        "NotAuthorizedException",
+        "Invalid Refresh Token",
+    );
+}
+
+#[test]
+fn refresh_tokens_are_sealed_jwes_only_their_stub_opens() {
+    let t = T::new();
+    let pool = t.pool(json!({}));
+    let client = t.password_client(&pool);
+    t.confirmed_user(&pool, "kim", PW);
+    let refresh = t.sign_in(&client, "kim", PW)["AuthenticationResult"]["RefreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Cognito's shape: a five-part JWE with the A256GCM / RSA-OAEP header.
+    assert_eq!(refresh.split('.').count(), 5);
+    let header = crate::auth::jwt::decode(&format!("{}.e30.x", refresh.split('.').next().unwrap()));
+    assert_eq!(
+        header.unwrap().header,
+        json!({"cty": "JWT", "enc": "A256GCM", "alg": "RSA-OAEP"})
+    );
+    let refresh_with = |t: &T, token: &str| {
+        t.call(
+            "InitiateAuth",
+            json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client, "AuthParameters": {"REFRESH_TOKEN": token}}),
+        )
+    };
+    assert_eq!(refresh_with(&t, &refresh).status, 200);
+    // The same token is nothing to another stub, even with the same pool and client ids.
+    let other = T::new();
+    other.svc.lock().pools = std::mem::take(&mut t.svc.lock().pools);
+    let r = refresh_with(&other, &refresh);
+    assert_eq!(
+        (r.status, r.json()["message"].as_str()),
+        (400, Some("Invalid Refresh Token"))
+    );
 }
 
 #[test]
 fn tokens_verify_with_the_jwks() {
+    use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
     use base64::Engine as _;
-    use rsa::BoxedUint;
     let t = T::new();
     let pool = t.pool(json!({}));
     let client = t.password_client(&pool);
@@ -1635,18 +1681,16 @@ fn tokens_verify_with_the_jwks() {
         assert_eq!(jwk["e"], "AQAB");
         let n = b64.decode(jwk["n"].as_str().unwrap()).unwrap();
         let e = b64.decode(jwk["e"].as_str().unwrap()).unwrap();
-        let key = rsa::PublicKey::new(
-            BoxedUint::from_be_slice_vartime(&n),
-            BoxedUint::from_be_slice_vartime(&e),
-        )
-        .unwrap();
+        // Verified with the JWKS's n and e alone, as a resource server does.
+        let key = RsaPublicKeyComponents { n: &n, e: &e };
         let (input, sig) = token.rsplit_once('.').unwrap();
-        key.pkcs1v15_verify::<rsa::sha2::Sha256>(input.as_bytes(), &b64.decode(sig).unwrap())
+        let sig = b64.decode(sig).unwrap();
+        key.verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &sig)
             .unwrap();
-        let mut bad = b64.decode(sig).unwrap();
+        let mut bad = sig.clone();
         bad[0] ^= 1;
         assert!(
-            key.pkcs1v15_verify::<rsa::sha2::Sha256>(input.as_bytes(), &bad)
+            key.verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &bad)
                 .is_err()
         );
     }

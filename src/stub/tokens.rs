@@ -1,31 +1,33 @@
 //! RS256 JWTs with Cognito's claims, the JWKS, and access-token checks.
 //!
 //! Two 2048-bit RSA keys (one for access tokens, one for ID tokens, as
-//! Cognito uses distinct kids) are generated once per process and shared
-//! by every stub, because key generation is slow. Refresh tokens are
-//! opaque random strings stored server-side (Cognito's are JWEs, equally
-//! opaque to clients).
+//! Cognito uses distinct kids) are generated once per process, side by
+//! side, and shared by every stub. Signing and verifying use aws-lc-rs (the
+//! TLS stack's own crypto, already in the binary): a signature costs a
+//! fraction of a millisecond. Refresh tokens are sealed, not signed: see
+//! [`super::sign_ins`].
 
 use std::sync::OnceLock;
 
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{self as lc, KeyPair as _, RsaKeyPair, UnparsedPublicKey};
 use base64::Engine;
-use rsa::sha2::Digest;
-use rsa::traits::PublicKeyParts;
-use rsa::{PrivateKey, PublicKey};
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
 use super::Ctx;
 use super::protocol::{ApiError, ApiResult};
-use super::state::{Client, DeviceSignIn, Origin, Pool, User, random_token};
-
-type Sha256 = rsa::sha2::Sha256;
+use super::sign_ins::SignIn;
+use super::state::{Client, DeviceSignIn, Pool, User};
 
 /// One signing key and its JWKS entry.
 pub struct SigningKey {
     /// The `kid` in token headers and the JWKS.
     pub kid: String,
-    private: PrivateKey,
-    public: PublicKey,
+    private: RsaKeyPair,
+    /// The modulus and public exponent, big-endian without leading zeros.
+    n: Vec<u8>,
+    e: Vec<u8>,
 }
 
 /// The process-wide signing keys.
@@ -39,25 +41,60 @@ pub struct Keys {
 static KEYS: OnceLock<Option<Keys>> = OnceLock::new();
 
 fn generate(label: &str) -> Option<SigningKey> {
-    let private = PrivateKey::new(&mut rand::rng(), 2048).ok()?;
-    let public = private.to_public_key();
+    let private = RsaKeyPair::generate(KeySize::Rsa2048).ok()?;
+    let (n, e) = rsa_public_components(private.public_key().as_ref())?;
     let mut h = Sha256::new();
     h.update(label.as_bytes());
-    h.update(public.n_bytes());
+    h.update(&n);
     let kid = base64::engine::general_purpose::STANDARD.encode(h.finalize());
-    Some(SigningKey {
-        kid,
-        private,
-        public,
-    })
+    Some(SigningKey { kid, private, n, e })
 }
 
-/// The shared keys, generated on first use (about a second).
+/// `n` and `e` of a DER `RSAPublicKey` (RFC 8017 A.1.1: a SEQUENCE of two
+/// INTEGERs), without the sign byte DER puts before a high bit.
+fn rsa_public_components(der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    /// One DER element with tag `tag` at the front of `input`: (contents, rest).
+    fn element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+        let (&t, rest) = input.split_first()?;
+        let (&first, rest) = rest.split_first()?;
+        if t != tag {
+            return None;
+        }
+        let (len, rest) = if first < 0x80 {
+            (usize::from(first), rest)
+        } else {
+            let octets = usize::from(first & 0x7f);
+            if octets == 0 || octets > 4 || rest.len() < octets {
+                return None;
+            }
+            let len = rest[..octets]
+                .iter()
+                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+            (len, &rest[octets..])
+        };
+        (rest.len() >= len).then(|| rest.split_at(len))
+    }
+    let unsigned = |i: &[u8]| {
+        let start = i.iter().position(|&b| b != 0).unwrap_or(i.len());
+        i[start..].to_vec()
+    };
+    let (seq, _) = element(der, 0x30)?;
+    let (n, rest) = element(seq, 0x02)?;
+    let (e, _) = element(rest, 0x02)?;
+    Some((unsigned(n), unsigned(e)))
+}
+
+/// The shared keys, generated on first use (the two side by side: key
+/// generation takes a random time, often over 100 ms).
 pub fn keys() -> Option<&'static Keys> {
     KEYS.get_or_init(|| {
+        let (access, id) = std::thread::scope(|s| {
+            let id = s.spawn(|| generate("id"));
+            (generate("access"), id.join().ok().flatten())
+        });
         Some(Keys {
-            access: generate("access")?,
-            id: generate("id")?,
+            access: access?,
+            id: id?,
         })
     })
     .as_ref()
@@ -75,9 +112,14 @@ pub fn sign(key: &SigningKey, claims: &Value) -> ApiResult<String> {
         b64url(header.to_string().as_bytes()),
         b64url(claims.to_string().as_bytes())
     );
-    let sig = key
-        .private
-        .pkcs1v15_sign::<Sha256>(signing_input.as_bytes())
+    let mut sig = vec![0u8; key.private.public_modulus_len()];
+    key.private
+        .sign(
+            &lc::RSA_PKCS1_SHA256,
+            &aws_lc_rs::rand::SystemRandom::new(),
+            signing_input.as_bytes(),
+            &mut sig,
+        )
         .map_err(|_| ApiError::new("InternalErrorException", "Token signing failed"))?;
     Ok(format!("{signing_input}.{}", b64url(&sig)))
 }
@@ -95,9 +137,12 @@ pub fn verify(key: &SigningKey, token: &str) -> Option<Map<String, Value>> {
         return None;
     }
     let sig = b64.decode(s).ok()?;
-    key.public
-        .pkcs1v15_verify::<Sha256>(format!("{h}.{p}").as_bytes(), &sig)
-        .ok()?;
+    UnparsedPublicKey::new(
+        &lc::RSA_PKCS1_2048_8192_SHA256,
+        key.private.public_key().as_ref(),
+    )
+    .verify(format!("{h}.{p}").as_bytes(), &sig)
+    .ok()?;
     match serde_json::from_slice(&b64.decode(p).ok()?).ok()? {
         Value::Object(m) => Some(m),
         _ => None,
@@ -107,10 +152,10 @@ pub fn verify(key: &SigningKey, token: &str) -> Option<Map<String, Value>> {
 fn jwk(key: &SigningKey) -> Value {
     json!({
         "alg": "RS256",
-        "e": b64url(&key.public.e_bytes()),
+        "e": b64url(&key.e),
         "kid": key.kid,
         "kty": "RSA",
-        "n": b64url(&key.public.n_bytes()),
+        "n": b64url(&key.n),
         "use": "sig",
     })
 }
@@ -125,47 +170,28 @@ pub fn issuer(region: &str, pool_id: &str) -> String {
     format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}")
 }
 
-/// Issues access and ID tokens for a sign-in; with `new_sign_in` also a refresh token.
+/// Issues access and ID tokens: for a new sign-in (`refreshed` is `None`)
+/// also its refresh token; for a refresh, tokens of the same sign-in.
 pub fn authentication_result(
     ctx: &mut Ctx,
     pool_id: &str,
     client_id: &str,
     sub: &str,
-    origin_jti: Option<&str>,
+    refreshed: Option<&SignIn>,
 ) -> ApiResult<Value> {
     let keys = ctx.keys;
     let now_ms = ctx.clock.now_millis();
     let now = now_ms / 1000;
     let region = ctx.region;
     let mut new_device = None;
-    let (origin_jti, refresh, auth_time, device_key) = match origin_jti {
-        Some(o) => {
-            let origin = ctx
-                .state
-                .origins
-                .get(o)
-                .ok_or_else(|| ApiError::not_authorized("Invalid Refresh Token"))?;
-            (
-                o.to_string(),
-                None,
-                origin.auth_time,
-                origin.device_key.clone(),
-            )
-        }
+    let (origin_jti, refresh, auth_time, device_key) = match refreshed {
+        Some(s) => (
+            s.origin_jti.clone(),
+            None,
+            s.auth_time,
+            s.device_key.clone(),
+        ),
         None => {
-            // Forget sign-ins whose refresh token ran out long ago (bounded memory).
-            let stale: Vec<String> = ctx
-                .state
-                .origins
-                .iter()
-                .filter(|(_, o)| o.refresh_expires_ms.saturating_add(86_400_000) < now_ms)
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in stale {
-                if let Some(o) = ctx.state.origins.remove(&k) {
-                    ctx.state.refresh_tokens.remove(&o.refresh_token);
-                }
-            }
             // The device of this sign-in: the one it proved, else a new one
             // (NewDeviceMetadata) when the pool tracks devices.
             let device_key = match &ctx.device {
@@ -178,25 +204,26 @@ pub fn authentication_result(
                     new_device.as_ref().map(|(k, _)| k.clone())
                 }
             };
-            let pool = ctx.state.pool(pool_id)?;
-            let client = pool.client(client_id)?;
-            let jti = uuid::Uuid::new_v4().to_string();
-            let refresh = random_token(384);
-            let origin = Origin {
+            let pool = ctx.state.pool_mut(pool_id)?;
+            let refresh_validity_secs = pool.client(client_id)?.refresh_validity_secs;
+            let user = pool
+                .users
+                .values_mut()
+                .find(|u| u.sub == sub)
+                .ok_or_else(ApiError::user_not_found)?;
+            let sign_in = SignIn {
+                origin_jti: uuid::Uuid::new_v4().to_string(),
                 pool_id: pool_id.to_string(),
                 client_id: client_id.to_string(),
                 sub: sub.to_string(),
-                refresh_token: refresh.clone(),
                 auth_time: now,
-                refresh_expires_ms: now_ms.saturating_add(client.refresh_validity_secs * 1000),
-                revoked: false,
+                refresh_expires_ms: now_ms.saturating_add(refresh_validity_secs * 1000),
+                generation: user.sign_out.generation(),
                 device_key: device_key.clone(),
             };
-            ctx.state.origins.insert(jti.clone(), origin);
-            ctx.state
-                .refresh_tokens
-                .insert(refresh.clone(), jti.clone());
-            (jti, Some(refresh), now, device_key)
+            user.sign_out.signed_in(&sign_in.origin_jti, now);
+            let refresh = ctx.state.sealer.seal(&sign_in);
+            (sign_in.origin_jti, Some(refresh), now, device_key)
         }
     };
     let pool = ctx.state.pool(pool_id)?;
@@ -333,23 +360,19 @@ pub fn check_access_token(ctx: &Ctx, token: &str) -> ApiResult<TokenUser> {
     if ctx.clock.now_secs() >= exp {
         return Err(ApiError::not_authorized("Access Token has expired"));
     }
-    match ctx.state.origins.get(origin_jti) {
-        Some(o) if o.revoked => {
-            return Err(ApiError::not_authorized("Access Token has been revoked"));
-        }
-        Some(_) => {}
-        // The sign-in was forgotten: its pool or user was deleted.
-        None => {
-            let pool = ctx.state.pool(&pool_id)?;
-            if !pool.users.values().any(|u| u.sub == sub) {
-                return Err(ApiError::user_not_found());
-            }
-            return Err(ApiError::not_authorized("Access Token has been revoked"));
-        }
-    }
+    let iat = claims
+        .get("iat")
+        .and_then(Value::as_u64)
+        .ok_or_else(invalid)?;
     let pool: &Pool = ctx.state.pool(&pool_id)?;
-    if !pool.users.values().any(|u| u.sub == sub) {
-        return Err(ApiError::user_not_found());
+    let user = pool
+        .users
+        .values()
+        .find(|u| u.sub == sub)
+        .ok_or_else(ApiError::user_not_found)?;
+    if ctx.state.revocations.is_revoked(origin_jti) || user.sign_out.revokes_access(origin_jti, iat)
+    {
+        return Err(ApiError::not_authorized("Access Token has been revoked"));
     }
     Ok(TokenUser {
         pool_id,

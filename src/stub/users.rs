@@ -156,6 +156,7 @@ fn new_user(
         preferred_mfa: None,
         totp_device_name: None,
         last_totp_step: None,
+        sign_out: Default::default(),
     }
 }
 
@@ -1013,7 +1014,8 @@ fn set_enabled(ctx: &mut Ctx, p: &Params, enabled: bool) -> ApiResult<Value> {
     let sub = user.sub.clone();
     if !enabled {
         // AdminDisableUser revokes the user's tokens (API reference).
-        ctx.state.revoke_user_tokens(pool_id, &sub);
+        ctx.state
+            .revoke_user_tokens(pool_id, &sub, ctx.clock.now_secs());
     }
     Ok(json!({}))
 }
@@ -1123,7 +1125,8 @@ pub fn global_sign_out(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
         .get(&key)
         .map(|u| u.sub.clone())
         .ok_or_else(ApiError::user_not_found)?;
-    ctx.state.revoke_user_tokens(&pool_id, &sub);
+    let now = ctx.clock.now_secs();
+    ctx.state.revoke_user_tokens(&pool_id, &sub, now);
     Ok(json!({}))
 }
 
@@ -1137,6 +1140,7 @@ pub fn admin_user_global_sign_out(ctx: &mut Ctx, p: &Params) -> ApiResult<Value>
         .user(p.str("Username")?)?
         .sub
         .clone();
-    ctx.state.revoke_user_tokens(pool_id, &sub);
+    let now = ctx.clock.now_secs();
+    ctx.state.revoke_user_tokens(pool_id, &sub, now);
     Ok(json!({}))
 }
