@@ -15,7 +15,8 @@
 //! - [`targets`]: where scenarios run: the Target type, managed emulators,
 //!   real AWS (the existing-pool guard, cleanup), job slots, the wire client
 //! - [`scenario`]: the scenario language: model, YAML with positions, loader,
-//!   diagnostics, templates, expectations and response paths
+//!   diagnostics, templates, expectations, response paths and the check
+//!   catalogue that steps name
 //! - [`stub`]: the honest in-process Cognito (a library and an HTTP server)
 //! - [`auth`]: TOTP, SECRET_HASH, SRP proofs and device verifiers, JWT decoding
 //! - [`api`]: facts of the cognito-idp API model: operation names, which are

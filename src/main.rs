@@ -198,6 +198,19 @@ enum Command {
         #[arg(long)]
         allow_outside_root: bool,
     },
+    /// List the check catalogue: the Cognito rules steps verify (`check:`), what backs
+    /// each, and the steps under the given folders that verify it.
+    Checks {
+        #[arg(default_value = "scenarios")]
+        paths: Vec<PathBuf>,
+        /// Show each check's rule, evidence and steps.
+        #[arg(long, short)]
+        verbose: bool,
+        /// Let `use:` read files outside the suite's root (the current directory
+        /// and the folders given).
+        #[arg(long)]
+        allow_outside_root: bool,
+    },
     /// Check scenario files without running them.
     Validate {
         #[arg(default_value = "scenarios")]
@@ -393,6 +406,11 @@ async fn dispatch(command: Command) -> i32 {
             }
             list(paths, filter, allow_outside_root)
         }
+        Command::Checks {
+            paths,
+            verbose,
+            allow_outside_root,
+        } => checks(paths, verbose, allow_outside_root),
         Command::Cleanup {
             target,
             profile,
@@ -847,6 +865,69 @@ fn list(paths: Vec<PathBuf>, filter: Option<String>, allow_outside_root: bool) -
             format!("  [{}]", s.tags.join(", "))
         };
         outln!("{}  {}{tags}", s.source.path.display(), s.name);
+    }
+    load_exit(&loaded)
+}
+
+fn checks(paths: Vec<PathBuf>, verbose: bool, allow_outside_root: bool) -> i32 {
+    use cognito_scenarios::scenario::catalogue::{Catalogue, steps_by_check};
+    let loaded = match load(&paths, None, &[], allow_outside_root) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let catalogue = Catalogue::bundled();
+    let steps = steps_by_check(&loaded.scenarios);
+    let width = catalogue
+        .checks()
+        .iter()
+        .map(|c| c.id.len())
+        .max()
+        .unwrap_or(0);
+    let mut unverified = Vec::new();
+    for c in catalogue.checks() {
+        let verified_by = steps.get(&c.id).map_or(&[][..], Vec::as_slice);
+        if verified_by.is_empty() {
+            unverified.push(c.id.as_str());
+        }
+        let mut kinds: Vec<&str> = c.evidence.iter().map(|e| e.kind.name()).collect();
+        kinds.dedup();
+        outln!(
+            "{:<width$}  {:<8}  {:>2} step(s)  evidence: {}",
+            c.id,
+            if c.security { "security" } else { "" },
+            verified_by.len(),
+            kinds.join(", ")
+        );
+        if verbose {
+            outln!("    {}", c.rule);
+            outln!("    applies to: {}", c.applies.join("; "));
+            for e in &c.evidence {
+                let what = [e.source.as_deref(), e.note.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" — ");
+                outln!("    {}: {what}", e.kind.name());
+            }
+            for s in verified_by {
+                outln!("    step: {}  {}", s.location, s.title);
+            }
+            outln!();
+        }
+    }
+    let security = catalogue.checks().iter().filter(|c| c.security).count();
+    outln!(
+        "\n{} checks ({security} security), {} verified by a step under {}",
+        catalogue.checks().len(),
+        catalogue.checks().len() - unverified.len(),
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if !unverified.is_empty() {
+        outln!("not verified by any step: {}", unverified.join(", "));
     }
     load_exit(&loaded)
 }

@@ -889,3 +889,31 @@ fn use_reads_only_inside_the_root_and_never_echoes_other_files() {
     never_shown(&stdout, &stderr);
     assert!(stderr.contains("--> /etc/passwd:1:1"), "{stderr}");
 }
+
+#[test]
+fn every_catalogued_check_is_verified_by_a_bundled_step() {
+    let out = cli(&["checks", "scenarios"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        !stdout.contains("not verified by any step"),
+        "every check in checks/catalogue.yaml needs a bundled step with `check:`:\n{stdout}"
+    );
+    // One line per check, with its steps and evidence.
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("totp.reuse-refused "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        line.contains("security")
+            && line.contains("1 step(s)")
+            && line.contains("aws-verified-test"),
+        "{line}"
+    );
+    let verbose = cli(&["checks", "--verbose", "scenarios"]);
+    let (stdout, _) = text(&verbose);
+    assert!(
+        stdout.contains("step: scenarios/negative/totp-codes.yaml:"),
+        "{stdout}"
+    );
+}

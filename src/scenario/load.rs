@@ -27,7 +27,7 @@ const SCENARIO_KEYS: &[&str] = &[
     "steps",
 ];
 const STEP_KEYS: &[&str] = &[
-    "name", "call", "use", "wait", "with", "expect", "save", "only", "skip", "snapshot",
+    "name", "call", "use", "wait", "with", "expect", "save", "only", "skip", "snapshot", "check",
 ];
 const FLOW_KEYS: &[&str] = &["description", "params", "steps"];
 const EXISTING_KEYS: &[&str] = &["id", "client_id", "client_secret"];
@@ -474,7 +474,7 @@ impl Loader {
         let action = if let Some(op) = node.get("call") {
             Action::Call(Box::new(self.call(ctx, node, op)?))
         } else if let Some(flow) = node.get("use") {
-            for key in ["expect", "save", "snapshot"] {
+            for key in ["expect", "save", "snapshot", "check"] {
                 if let Some((k, _)) = map.iter().find(|(k, _)| k.name == key) {
                     ctx.hint(
                         k.span,
@@ -505,11 +505,25 @@ impl Loader {
             );
             return None;
         };
+        if let (Action::Wait(_), Some((k, _))) =
+            (&action, map.iter().find(|(k, _)| k.name == "check"))
+        {
+            ctx.hint(
+                k.span,
+                "a `wait:` step verifies nothing: put `check` on the step that calls Cognito",
+                None,
+            );
+        }
+        let checks = node
+            .get("check")
+            .map(|c| checks(ctx, c))
+            .unwrap_or_default();
         Some(Step {
             name,
             source: ctx.source.clone(),
             span: node.span,
             targets,
+            checks,
             action,
         })
     }
@@ -979,6 +993,35 @@ fn params(ctx: &mut Ctx, node: &Node) -> Vec<Param> {
     }
 }
 
+/// The ids of `check:` (one id or a list), each known to the catalogue.
+fn checks(ctx: &mut Ctx, node: &Node) -> Vec<String> {
+    let catalogue = crate::scenario::catalogue::Catalogue::bundled();
+    let items: Vec<&Node> = match node.as_seq() {
+        Some(items) => items.iter().collect(),
+        None => vec![node],
+    };
+    let mut ids = Vec::new();
+    for item in items {
+        let Some(id) = ctx.string(item, "a check id") else {
+            continue;
+        };
+        if catalogue.get(&id).is_some() {
+            ids.push(id);
+            continue;
+        }
+        let near = crate::scenario::diagnostic::did_you_mean(
+            &id,
+            catalogue.checks().iter().map(|c| c.id.as_str()),
+        );
+        let hint = match near {
+            Some(n) => format!("did you mean `{n}`?"),
+            None => "`cognito-scenarios checks` lists the catalogue (checks/catalogue.yaml)".into(),
+        };
+        ctx.hint(item.span, format!("unknown check `{id}`"), Some(hint));
+    }
+    ids
+}
+
 fn check_var_name(ctx: &mut Ctx, k: &Key) {
     let valid = k
         .name
@@ -1050,6 +1093,73 @@ mod tests {
         ));
         std::fs::write(&path, bytes).unwrap();
         path
+    }
+
+    #[test]
+    fn check_ids_come_from_the_catalogue_and_sit_on_calls() {
+        let text = "\
+name: checks
+steps:
+  - call: ListUserPools
+    check: [totp.reuse-refused, session.single-use]
+  - call: ListUserPools
+    check: totp.reuse-refuse
+  - call: ListUserPools
+    check: no.such.rule
+  - wait: 1s
+    check: session.expires
+";
+        let path = scratch_file("checks.yaml", text.as_bytes());
+        let diags = Loader::new().load_scenario(&path).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        let found: Vec<(usize, usize, &str, Option<&str>)> = diags
+            .iter()
+            .map(|d| {
+                (
+                    d.span.line,
+                    d.span.col,
+                    d.message.as_str(),
+                    d.hint.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (
+                    6,
+                    12,
+                    "unknown check `totp.reuse-refuse`",
+                    Some("did you mean `totp.reuse-refused`?")
+                ),
+                (
+                    8,
+                    12,
+                    "unknown check `no.such.rule`",
+                    Some("`cognito-scenarios checks` lists the catalogue (checks/catalogue.yaml)")
+                ),
+                (
+                    10,
+                    5,
+                    "a `wait:` step verifies nothing: put `check` on the step that calls Cognito",
+                    None
+                ),
+            ]
+        );
+        let good = scratch_file(
+            "good-checks.yaml",
+            text.lines()
+                .take(4)
+                .collect::<Vec<_>>()
+                .join("\n")
+                .as_bytes(),
+        );
+        let scenario = Loader::new().load_scenario(&good).unwrap();
+        std::fs::remove_file(&good).unwrap();
+        assert_eq!(
+            scenario.steps[0].checks,
+            ["totp.reuse-refused", "session.single-use"]
+        );
     }
 
     #[test]

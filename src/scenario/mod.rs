@@ -1,7 +1,8 @@
 //! The scenario language: the model, YAML with positions, the loader and its
 //! diagnostics, `{{ … }}` templates and their helpers, expectations and
-//! matchers, and response paths.
+//! matchers, response paths, and the catalogue of checks steps name.
 
+pub mod catalogue;
 mod check;
 pub mod diagnostic;
 pub mod expect;

@@ -98,6 +98,8 @@ pub struct Step {
     pub source: Arc<Source>,
     pub span: Span,
     pub targets: TargetFilter,
+    /// Ids of the catalogued rules this step verifies (`check:`; see [`super::catalogue`]).
+    pub checks: Vec<String>,
     pub action: Action,
 }
 
