@@ -138,15 +138,17 @@
 //!   uppercase, numbers, symbols; SignUp says "Password did not conform with
 //!   policy: …", every other operation "Password does not conform to policy: …".
 //! - SignUp checks the policy before the username's existence.
-//! - Refresh tokens are opaque random strings (not JWEs), stored in the
-//!   stub. RevokeToken takes only refresh tokens (JWTs:
+//! - Refresh tokens are JWEs in Cognito's shape that carry their sign-in
+//!   sealed (AES-256-GCM, a key per stub); the stub keeps only revocations
+//!   (see `sign_ins`). RevokeToken takes only refresh tokens (JWTs:
 //!   UnsupportedTokenTypeException); an unknown token succeeds (RFC 7009);
 //!   a wrong ClientSecret is UnauthorizedException. Wrong SECRET_HASH on
 //!   refresh: "SecretHash does not match for the client: <id>".
 //! - AdminDisableUser revokes the user's tokens (API reference); a deleted
 //!   user's access token gets UserNotFoundException.
 //! - Both signing keys (2048-bit, one for access, one for ID tokens) are
-//!   shared by every pool and stub in the process.
+//!   shared by every pool and stub in the process, generated in the
+//!   background from the first stub on.
 //! - ListUsers filters are case-sensitive; `status` is "Enabled"/"Disabled";
 //!   PaginationToken is opaque.
 //! - ForgotPassword / ResendConfirmationCode for an unknown user with
@@ -217,7 +219,6 @@ pub use server::MAX_BODY_BYTES;
 
 use protocol::{CONTENT_TYPE, Params, TARGET_PREFIX};
 use state::State;
-use tokens::Keys;
 
 /// How to run a stub.
 #[derive(Clone, Debug)]
@@ -252,9 +253,6 @@ pub enum StubError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// RSA key generation failed.
-    #[error("cannot generate the token signing keys")]
-    Keys,
     /// The server's runtime could not be started.
     #[error("cannot start the stub's server threads")]
     Runtime,
@@ -310,7 +308,6 @@ struct Shared {
     clock: Clock,
     region: String,
     outbox: Outbox,
-    keys: &'static Keys,
 }
 
 /// The stub's protocol entry point without HTTP: clonable, thread-safe.
@@ -319,29 +316,29 @@ pub struct StubService {
     shared: Arc<Shared>,
 }
 
-/// What a handler sees: the model, the clock, the outbox, the keys.
+/// What a handler sees: the model, the clock, the outbox (signing keys come
+/// from [`tokens::signing_keys`] when a token is made or checked).
 pub(crate) struct Ctx<'a> {
     pub state: &'a mut State,
     pub clock: &'a Clock,
     pub region: &'a str,
     pub outbox: &'a Outbox,
-    pub keys: &'static Keys,
     /// The device of the sign-in being handled (auth operations only).
     pub device: state::DeviceSignIn,
 }
 
 impl StubService {
-    /// A fresh service (empty model). Generates the process-wide signing keys
-    /// on first use, two side by side.
+    /// A fresh service (empty model). The process-wide signing keys are
+    /// generated in the background from the first service on, so requests
+    /// that make no token (creating pools and users) need not wait for them.
     pub fn new(options: &StubOptions) -> Result<StubService, StubError> {
-        let keys = tokens::keys().ok_or(StubError::Keys)?;
+        tokens::prepare_keys();
         Ok(StubService {
             shared: Arc::new(Shared {
                 state: Mutex::new(State::default()),
                 clock: options.clock.clone(),
                 region: options.region.clone(),
                 outbox: Outbox::default(),
-                keys,
             }),
         })
     }
@@ -446,7 +443,6 @@ impl StubService {
             clock: &self.shared.clock,
             region: &self.shared.region,
             outbox: &self.shared.outbox,
-            keys: self.shared.keys,
             device: state::DeviceSignIn::default(),
         };
         dispatch(&mut ctx, op, &params)
@@ -454,10 +450,11 @@ impl StubService {
 
     /// Answers `GET /<poolId>/.well-known/jwks.json`.
     pub fn jwks(&self, pool_id: &str) -> StubResponse {
-        if self.lock().pools.contains_key(pool_id) {
+        let keys = tokens::signing_keys();
+        if let (true, Ok(keys)) = (self.lock().pools.contains_key(pool_id), keys) {
             StubResponse {
                 status: 200,
-                body: serde_json::to_vec(&tokens::jwks(self.shared.keys)).unwrap_or_default(),
+                body: serde_json::to_vec(&tokens::jwks(keys)).unwrap_or_default(),
                 content_type: "application/json",
                 headers: vec![],
             }
@@ -615,13 +612,7 @@ impl Stub {
     /// Starts a stub on 127.0.0.1 (only). The server runs on a background
     /// runtime of its own, so any caller may use it, blocking or not.
     pub async fn start(options: StubOptions) -> Result<Stub, StubError> {
-        // Key generation is CPU-bound; keep it off the async worker.
-        let service = {
-            let options = options.clone();
-            tokio::task::spawn_blocking(move || StubService::new(&options))
-                .await
-                .map_err(|_| StubError::Keys)??
-        };
+        let service = StubService::new(&options)?;
         let server = server::Server::start(service.clone(), options.port.unwrap_or(0))?;
         Ok(Stub { server, service })
     }

@@ -84,9 +84,29 @@ fn rsa_public_components(der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
     Some((unsigned(n), unsigned(e)))
 }
 
-/// The shared keys, generated on first use (the two side by side: key
-/// generation takes a random time, often over 100 ms).
-pub fn keys() -> Option<&'static Keys> {
+/// Starts generating the shared keys on a thread of their own, once per
+/// process (key generation takes a random time, often over 100 ms).
+pub fn prepare_keys() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        std::thread::spawn(|| {
+            keys();
+        });
+    });
+}
+
+/// The shared keys, waiting for them if they are still being generated.
+pub fn signing_keys() -> ApiResult<&'static Keys> {
+    keys().ok_or_else(|| {
+        ApiError::new(
+            "InternalErrorException",
+            "The stub could not generate its signing keys",
+        )
+    })
+}
+
+/// The shared keys, generated on first use (the two side by side).
+fn keys() -> Option<&'static Keys> {
     KEYS.get_or_init(|| {
         let (access, id) = std::thread::scope(|s| {
             let id = s.spawn(|| generate("id"));
@@ -179,7 +199,7 @@ pub fn authentication_result(
     sub: &str,
     refreshed: Option<&SignIn>,
 ) -> ApiResult<Value> {
-    let keys = ctx.keys;
+    let keys = signing_keys()?;
     let now_ms = ctx.clock.now_millis();
     let now = now_ms / 1000;
     let region = ctx.region;
@@ -335,7 +355,7 @@ pub struct TokenUser {
 /// signature, `token_use`, expiry (stub clock), revocation, user existence.
 pub fn check_access_token(ctx: &Ctx, token: &str) -> ApiResult<TokenUser> {
     let invalid = || ApiError::not_authorized("Invalid Access Token");
-    let claims = verify(&ctx.keys.access, token).ok_or_else(invalid)?;
+    let claims = verify(&signing_keys()?.access, token).ok_or_else(invalid)?;
     if claims.get("token_use").and_then(Value::as_str) != Some("access") {
         return Err(invalid());
     }
