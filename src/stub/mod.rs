@@ -174,7 +174,11 @@
 //!   the access token a `device_key` claim (kept on refresh). DEVICE_KEY is
 //!   read from AuthParameters or any challenge answer. Order: password/SRP →
 //!   user state → NEW_PASSWORD_REQUIRED → DEVICE_SRP_AUTH (confirmed device
-//!   only; ChallengeParameters: USERNAME; a Session) → DEVICE_PASSWORD_VERIFIER
+//!   only; ChallengeParameters: USERNAME; a Session, which the answer may
+//!   leave out as the official AWS Python and Java examples do: it then
+//!   continues the newest live DEVICE_SRP_AUTH challenge of that user and
+//!   DEVICE_KEY on that client and API (public/admin), and without one it
+//!   is "Missing required parameter Session", *inferred*) → DEVICE_PASSWORD_VERIFIER
 //!   (SRP_B, SALT, SECRET_BLOCK, USERNAME; no Session) → MFA → tokens.
 //!   SMS/TOTP challenges are skipped only when the proven device is
 //!   remembered and ChallengeRequiredOnNewDevice is true (API reference);
