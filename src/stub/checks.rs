@@ -5,7 +5,7 @@
 
 use super::Ctx;
 use super::protocol::{ApiError, ApiResult, validation_error};
-use super::state::{Client, Pool, STANDARD_ATTRIBUTES};
+use super::state::{Client, Pool, STANDARD_ATTRIBUTES, is_boolean_text};
 use super::tokens::check_access_token;
 use crate::auth::secret_hash::secret_hash;
 
@@ -106,9 +106,10 @@ pub(super) fn check_attributes(pool: &Pool, attrs: &[(String, String)]) -> ApiRe
         if name == "phone_number" && !is_phone(value) {
             return Err(ApiError::invalid_parameter("Invalid phone number format."));
         }
+        // Boolean attributes take true/false in any capitalisation (see
+        // `is_true`); the refusal of anything else and its text are *inferred*.
         if (name == "email_verified" || name == "phone_number_verified")
-            && value != "true"
-            && value != "false"
+            && !is_boolean_text(value)
         {
             return Err(ApiError::invalid_parameter(format!(
                 "Invalid value for {name}: must be true or false"

@@ -713,12 +713,12 @@ fn recovery_destination(pool: &Pool, user: &User) -> Option<(&'static str, Strin
     order.sort();
     for (_, mech) in order {
         match mech {
-            "verified_email" if user.attr("email_verified") == Some("true") => {
+            "verified_email" if user.attr_true("email_verified") => {
                 if let Some(e) = user.attr("email") {
                     return Some(("EMAIL", e.to_string(), "email"));
                 }
             }
-            "verified_phone_number" if user.attr("phone_number_verified") == Some("true") => {
+            "verified_phone_number" if user.attr_true("phone_number_verified") => {
                 if let Some(ph) = user.attr("phone_number") {
                     return Some(("SMS", ph.to_string(), "phone_number"));
                 }
