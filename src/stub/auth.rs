@@ -11,7 +11,8 @@ use base64::Engine;
 
 use super::Ctx;
 use super::checks::{
-    check_attributes, check_password_shape, check_secret_hash, check_secret_hash_with,
+    check_attributes, check_mutable, check_password_shape, check_secret_hash,
+    check_secret_hash_with,
 };
 use super::outbox::{DeliveredMessage, Purpose, mask};
 use super::password::Wording;
@@ -894,7 +895,12 @@ fn respond(
                         .map(|n| (n.to_string(), v.clone()))
                 })
                 .collect();
-            check_attributes(ctx.state.pool(pool_id)?, &attrs)?;
+            let pool = ctx.state.pool(pool_id)?;
+            check_attributes(pool, &attrs)?;
+            // The user exists already: an immutable attribute it lacks cannot be
+            // added now (https://github.com/aws-amplify/amplify-js/issues/10491,
+            // a required immutable attribute blocks NEW_PASSWORD_REQUIRED).
+            check_mutable(pool, &attrs)?;
             if let Some(r) = missing_required
                 .iter()
                 .find(|r| !attrs.iter().any(|(k, _)| k == *r))

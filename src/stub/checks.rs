@@ -119,6 +119,23 @@ pub(super) fn check_attributes(pool: &Pool, attrs: &[(String, String)]) -> ApiRe
     Ok(())
 }
 
+/// Refuses a change to an attribute the pool's Schema declared `Mutable: false`
+/// (after the user exists: (Admin)UpdateUserAttributes, NEW_PASSWORD_REQUIRED's
+/// `userAttributes.*`). InvalidParameterException with AWS's text, as AWS
+/// answers for `sub` (https://github.com/aws-amplify/aws-sdk-ios/issues/2203,
+/// "Cannot modify the non-mutable attribute email_verified"; the same text
+/// for `sub` in the AWS SDK's exception). That AWS answers declared-immutable
+/// attributes with this text too is *inferred*; that it refuses them is
+/// documented (AddCustomAttributes API reference, `Mutable`).
+pub(super) fn check_mutable(pool: &Pool, attrs: &[(String, String)]) -> ApiResult<()> {
+    match attrs.iter().find(|(name, _)| !pool.is_mutable(name)) {
+        Some((name, _)) => Err(ApiError::invalid_parameter(format!(
+            "Cannot modify the non-mutable attribute {name}"
+        ))),
+        None => Ok(()),
+    }
+}
+
 pub(super) fn is_email(v: &str) -> bool {
     let Some((local, domain)) = v.split_once('@') else {
         return false;

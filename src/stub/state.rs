@@ -96,6 +96,9 @@ pub struct Pool {
     pub custom_attributes: Vec<String>,
     /// Required attribute names declared in Schema.
     pub required_attributes: Vec<String>,
+    /// Attributes Schema declares `Mutable: false`, as users carry them
+    /// (`email`, `custom:tenant`); `sub` is always immutable.
+    pub immutable_attributes: Vec<String>,
     /// Other CreateUserPool/UpdateUserPool members, echoed by DescribeUserPool.
     pub extra: Map<String, Value>,
     /// App clients by id.
@@ -165,6 +168,12 @@ impl Pool {
         self.users
             .get_mut(&key)
             .ok_or_else(ApiError::user_not_found)
+    }
+
+    /// Whether attribute `name` may change after the user was created
+    /// (SignUp, AdminCreateUser): not when Schema declared it `Mutable: false`.
+    pub fn is_mutable(&self, name: &str) -> bool {
+        name != "sub" && !self.immutable_attributes.iter().any(|a| a == name)
     }
 
     /// The client `client_id` of this pool or ResourceNotFoundException.

@@ -5,7 +5,8 @@ use serde_json::{Map, Value, json};
 
 use super::Ctx;
 use super::checks::{
-    check_attributes, check_password_shape, check_secret_hash, is_email, is_phone, token_user,
+    check_attributes, check_mutable, check_password_shape, check_secret_hash, is_email, is_phone,
+    token_user,
 };
 use super::outbox::{DeliveredMessage, Outbox, Purpose, delivery_details};
 use super::password::Wording;
@@ -791,6 +792,7 @@ fn update_attributes(
     let outbox = ctx.outbox;
     let pool = ctx.state.pool_mut(pool_id)?;
     check_attributes(pool, attrs)?;
+    check_mutable(pool, attrs)?;
     let auto = pool.auto_verified.clone();
     let user = pool
         .users
@@ -854,7 +856,9 @@ fn delete_attributes(ctx: &mut Ctx, pool_id: &str, key: &str, names: &[String]) 
     let now = ctx.clock.now_millis();
     let pool = ctx.state.pool_mut(pool_id)?;
     for n in names {
-        if n == "sub" || pool.required_attributes.iter().any(|r| r == n) {
+        // Deleting a value changes it: Schema's `Mutable: false` forbids that
+        // too (*inferred*, with the stub's own text).
+        if !pool.is_mutable(n) || pool.required_attributes.iter().any(|r| r == n) {
             return Err(ApiError::invalid_parameter(format!(
                 "Cannot delete the required or immutable attribute {n}"
             )));
