@@ -120,17 +120,21 @@ pub(super) fn check_attributes(pool: &Pool, attrs: &[(String, String)]) -> ApiRe
 }
 
 /// Refuses a change to an attribute the pool's Schema declared `Mutable: false`
-/// (after the user exists: (Admin)UpdateUserAttributes, NEW_PASSWORD_REQUIRED's
-/// `userAttributes.*`). InvalidParameterException with AWS's text, as AWS
-/// answers for `sub` (https://github.com/aws-amplify/aws-sdk-ios/issues/2203,
-/// "Cannot modify the non-mutable attribute email_verified"; the same text
-/// for `sub` in the AWS SDK's exception). That AWS answers declared-immutable
-/// attributes with this text too is *inferred*; that it refuses them is
-/// documented (AddCustomAttributes API reference, `Mutable`).
+/// once the user exists ((Admin)UpdateUserAttributes, NEW_PASSWORD_REQUIRED's
+/// `userAttributes.*`); that AWS refuses it is documented (AddCustomAttributes
+/// API reference, `Mutable`). InvalidParameterException "user.<name>:
+/// Attribute cannot be updated.", AWS's answer to UpdateUserAttributes of an
+/// immutable email (https://github.com/aws-amplify/amplify-swift/issues/3981;
+/// the same text when a sign-in maps an IdP value onto it,
+/// https://github.com/aws-amplify/amplify-js/issues/3526). The same text for
+/// custom attributes and AdminUpdateUserAttributes is *inferred*. (Cognito's
+/// built-in non-mutable attributes answer otherwise: "Cannot modify the
+/// non-mutable attribute email_verified",
+/// https://github.com/aws-amplify/aws-sdk-ios/issues/2203.)
 pub(super) fn check_mutable(pool: &Pool, attrs: &[(String, String)]) -> ApiResult<()> {
     match attrs.iter().find(|(name, _)| !pool.is_mutable(name)) {
         Some((name, _)) => Err(ApiError::invalid_parameter(format!(
-            "Cannot modify the non-mutable attribute {name}"
+            "user.{name}: Attribute cannot be updated."
         ))),
         None => Ok(()),
     }

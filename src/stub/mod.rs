@@ -144,11 +144,11 @@
 //!   AdminCreateUser and never changed afterwards (AddCustomAttributes API
 //!   reference, `Mutable`). (Admin)UpdateUserAttributes and the
 //!   NEW_PASSWORD_REQUIRED answer's `userAttributes.*` refuse the whole
-//!   request with InvalidParameterException "Cannot modify the non-mutable
-//!   attribute <name>" (AWS's text for `sub` and email_verified,
-//!   <https://github.com/aws-amplify/aws-sdk-ios/issues/2203>; for declared
-//!   attributes *inferred*), also when the user has no value yet or the value
-//!   is unchanged; (Admin)DeleteUserAttributes refuses them with "Cannot
+//!   request with InvalidParameterException "user.<name>: Attribute cannot be
+//!   updated." (AWS's answer to UpdateUserAttributes of an immutable email,
+//!   <https://github.com/aws-amplify/amplify-swift/issues/3981>; for custom
+//!   attributes and the admin operation *inferred*), also when the user has no
+//!   value yet or the value is unchanged; (Admin)DeleteUserAttributes refuses them with "Cannot
 //!   delete the required or immutable attribute <name>" (*inferred*).
 //! - Sign-up codes: sent only when the pool auto-verifies a channel the user
 //!   has (phone before email when both); otherwise no code, no

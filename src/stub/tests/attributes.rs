@@ -224,7 +224,7 @@ fn immutable_attributes_read_back_as_declared() {
 fn immutable_attributes_are_set_at_creation_and_never_changed() {
     let t = T::new();
     let (pool, client) = immutable_pool(&t);
-    let refused = |name: &str| format!("Cannot modify the non-mutable attribute {name}");
+    let refused = |name: &str| format!("user.{name}: Attribute cannot be updated.");
     for (name, value) in [
         ("custom:tenant", "other"),
         ("custom:tenant", "acme"),
@@ -299,7 +299,7 @@ fn an_immutable_attribute_left_unset_at_creation_stays_unset() {
         json!({"UserPoolId": pool, "Username": "tom",
                "UserAttributes": [{"Name": "custom:tenant", "Value": "acme"}]}),
         "InvalidParameterException",
-        "Cannot modify the non-mutable attribute custom:tenant",
+        "user.custom:tenant: Attribute cannot be updated.",
     );
     let c = t.sign_in(&client, "tom", "Temp-pass1!");
     assert_eq!(c["ChallengeName"], "NEW_PASSWORD_REQUIRED", "{c}");
@@ -309,7 +309,7 @@ fn an_immutable_attribute_left_unset_at_creation_stays_unset() {
                "ChallengeResponses": {"USERNAME": "tom", "NEW_PASSWORD": "New-passw0rd",
                                       "userAttributes.custom:tenant": "acme"}}),
         "InvalidParameterException",
-        "Cannot modify the non-mutable attribute custom:tenant",
+        "user.custom:tenant: Attribute cannot be updated.",
     );
     // The refusal left the session usable: the answer without it signs in.
     let r = t.ok(
