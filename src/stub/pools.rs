@@ -286,6 +286,23 @@ fn schema_json(pool: &Pool) -> Value {
             {
                 *n = format!("custom:{n}");
             }
+            // As declared, with the members AWS reports for every attribute
+            // (the AWS CLI describe-user-pool example: DeveloperOnlyAttribute
+            // false, Required false, `StringAttributeConstraints: {}` when none
+            // was given). A custom attribute declared without `Mutable` is left
+            // without it: AWS's default is not documented.
+            if let Value::Object(m) = &mut c {
+                m.entry("DeveloperOnlyAttribute").or_insert(json!(false));
+                m.entry("Required").or_insert(json!(false));
+                let constraints = match m.get("AttributeDataType").and_then(Value::as_str) {
+                    Some("Number") => Some("NumberAttributeConstraints"),
+                    Some("String") | None => Some("StringAttributeConstraints"),
+                    _ => None,
+                };
+                if let Some(k) = constraints {
+                    m.entry(k).or_insert(json!({}));
+                }
+            }
             v.push(c);
         }
     }

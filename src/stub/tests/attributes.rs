@@ -212,6 +212,12 @@ fn immutable_attributes_read_back_as_declared() {
     assert_eq!(schema_entry(&d, "email")["Required"], true);
     assert_eq!(schema_entry(&d, "custom:tenant")["Mutable"], false);
     assert_eq!(schema_entry(&d, "custom:team")["Mutable"], true);
+    // With the members AWS reports for every attribute.
+    assert_eq!(
+        schema_entry(&d, "custom:tenant"),
+        json!({"Name": "custom:tenant", "AttributeDataType": "String", "DeveloperOnlyAttribute": false,
+               "Mutable": false, "Required": false, "StringAttributeConstraints": {}})
+    );
     assert_eq!(schema_entry(&d, "name")["Mutable"], true);
     assert_eq!(schema_entry(&d, "sub")["Mutable"], false);
     // UpdateUserPool does not touch the schema.
