@@ -108,8 +108,7 @@ pub(super) fn check_attributes(pool: &Pool, attrs: &[(String, String)]) -> ApiRe
         }
         // Boolean attributes take true/false in any capitalisation (see
         // `is_true`); the refusal of anything else and its text are *inferred*.
-        if (name == "email_verified" || name == "phone_number_verified")
-            && !is_boolean_text(value)
+        if (name == "email_verified" || name == "phone_number_verified") && !is_boolean_text(value)
         {
             return Err(ApiError::invalid_parameter(format!(
                 "Invalid value for {name}: must be true or false"

@@ -47,8 +47,10 @@ fn mfa_pools_need_an_sms_configuration_not_an_auto_verified_phone() {
         // An SmsConfiguration without any auto-verified phone number: accepted,
         // as moto's AWS-verified fixture creates it.
         for auto in [json!([]), json!(["email"])] {
-            let id = t.pool(json!({"MfaConfiguration": mode, "AutoVerifiedAttributes": auto,
-                                   "SmsConfiguration": {"SnsCallerArn": SNS_ROLE}}));
+            let id = t.pool(
+                json!({"MfaConfiguration": mode, "AutoVerifiedAttributes": auto,
+                                   "SmsConfiguration": {"SnsCallerArn": SNS_ROLE}}),
+            );
             let d = t.ok("DescribeUserPool", json!({"UserPoolId": id}));
             assert_eq!(d["UserPool"]["MfaConfiguration"], mode);
             assert_eq!(
@@ -74,7 +76,8 @@ fn mfa_pools_need_an_sms_configuration_not_an_auto_verified_phone() {
 #[test]
 fn an_sms_mfa_pool_without_auto_verified_phone_challenges_users_with_a_phone() {
     let t = T::new();
-    let pool = t.pool(json!({"MfaConfiguration": "ON", "SmsConfiguration": {"SnsCallerArn": SNS_ROLE}}));
+    let pool =
+        t.pool(json!({"MfaConfiguration": "ON", "SmsConfiguration": {"SnsCallerArn": SNS_ROLE}}));
     let client = t.password_client(&pool);
     t.ok(
         "AdminCreateUser",
@@ -269,7 +272,10 @@ fn immutable_attributes_are_set_at_creation_and_never_changed() {
         assert_eq!(code, "InvalidParameterException");
     }
     // Nothing changed, not even the mutable attribute of a refused request.
-    let u = t.ok("AdminGetUser", json!({"UserPoolId": pool, "Username": "ivy"}));
+    let u = t.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "ivy"}),
+    );
     assert_eq!(attribute(&u, "custom:tenant"), Some(&json!("acme")));
     assert_eq!(attribute(&u, "custom:team"), Some(&json!("red")));
     assert_eq!(attribute(&u, "email"), Some(&json!("ivy@example.com")));

@@ -722,26 +722,55 @@ fn a_sessionless_device_answer_still_needs_the_password_step() {
                "ChallengeResponses": {"USERNAME": user, "DEVICE_KEY": device_key,
                                       "SRP_A": dev.get_auth_parameters().a}})
     };
-    let missing = ("InvalidParameterException", "Missing required parameter Session");
+    let missing = (
+        "InvalidParameterException",
+        "Missing required parameter Session",
+    );
     // No sign-in issued DEVICE_SRP_AUTH: a device key alone does not start one.
-    t.assert_err("RespondToAuthChallenge", answer("kim", &key), missing.0, missing.1);
+    t.assert_err(
+        "RespondToAuthChallenge",
+        answer("kim", &key),
+        missing.0,
+        missing.1,
+    );
     password_sign_in_with_device(&t, &client, "kim", &key);
     // Another user, or another device key, does not continue kim's challenge.
     t.confirmed_user(&pool, "lee", PW);
-    t.assert_err("RespondToAuthChallenge", answer("lee", &key), missing.0, missing.1);
+    t.assert_err(
+        "RespondToAuthChallenge",
+        answer("lee", &key),
+        missing.0,
+        missing.1,
+    );
     let other = "us-east-1_00000000-0000-0000-0000-000000000000";
-    t.assert_err("RespondToAuthChallenge", answer("kim", other), missing.0, missing.1);
+    t.assert_err(
+        "RespondToAuthChallenge",
+        answer("kim", other),
+        missing.0,
+        missing.1,
+    );
     // Nor does the admin API continue a public sign-in.
     let mut admin = answer("kim", &key);
     admin["UserPoolId"] = json!(pool);
     t.assert_err("AdminRespondToAuthChallenge", admin, missing.0, missing.1);
     // The challenge is single-use: answered once, it is gone.
     t.ok("RespondToAuthChallenge", answer("kim", &key));
-    t.assert_err("RespondToAuthChallenge", answer("kim", &key), missing.0, missing.1);
+    t.assert_err(
+        "RespondToAuthChallenge",
+        answer("kim", &key),
+        missing.0,
+        missing.1,
+    );
     // And it expires with the client's AuthSessionValidity (3 minutes by default).
     password_sign_in_with_device(&t, &client, "kim", &key);
-    t.clock().advance(std::time::Duration::from_secs(3 * 60 + 1));
-    t.assert_err("RespondToAuthChallenge", answer("kim", &key), missing.0, missing.1);
+    t.clock()
+        .advance(std::time::Duration::from_secs(3 * 60 + 1));
+    t.assert_err(
+        "RespondToAuthChallenge",
+        answer("kim", &key),
+        missing.0,
+        missing.1,
+    );
     // Other challenges still need their Session.
     t.assert_err(
         "RespondToAuthChallenge",
