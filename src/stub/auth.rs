@@ -11,7 +11,8 @@ use base64::Engine;
 
 use super::Ctx;
 use super::checks::{
-    check_attributes, check_password_shape, check_secret_hash, check_secret_hash_with,
+    check_attributes, check_mutable, check_password_shape, check_secret_hash,
+    check_secret_hash_with,
 };
 use super::outbox::{DeliveredMessage, Purpose, mask};
 use super::password::Wording;
@@ -676,6 +677,55 @@ pub fn admin_respond_to_auth_challenge(ctx: &mut Ctx, p: &Params) -> ApiResult<V
     respond(ctx, p, pool_id, client_id, name, true)
 }
 
+fn missing_session() -> ApiError {
+    ApiError::invalid_parameter("Missing required parameter Session")
+}
+
+/// DEVICE_SRP_AUTH answered without a Session, as the official AWS examples
+/// do (awsdocs/aws-doc-sdk-examples: python/example_code/cognito/cognito_idp_actions.py
+/// `sign_in_with_tracked_device`, javav2/example_code/cognito/…/srp/usecases/DeviceAuthDemo.java
+/// `respondToDeviceSrpAuthChallenge`; both send USERNAME, DEVICE_KEY and SRP_A only).
+/// The answer continues the live DEVICE_SRP_AUTH challenge this sign-in got
+/// for that user and device key on this client (the newest one); without
+/// such a challenge it is refused as before (*inferred*: AWS does not
+/// document how it ties a sessionless answer to the password step, and the
+/// stub never lets a device key skip the password).
+fn pending_device_challenge(
+    ctx: &Ctx,
+    pool_id: &str,
+    client_id: &str,
+    responses: &[(String, String)],
+    admin: bool,
+) -> ApiResult<String> {
+    let username = require_param(responses, "USERNAME")?;
+    let device_key = require_param(responses, "DEVICE_KEY")?;
+    let pool = ctx.state.pool(pool_id)?;
+    let Some(sub) = pool
+        .find_user_key(username)
+        .and_then(|k| pool.users.get(&k))
+        .map(|u| u.sub.clone())
+    else {
+        return Err(missing_session());
+    };
+    let now = ctx.clock.now_millis();
+    ctx.state
+        .sessions
+        .iter()
+        .filter(|(_, s)| {
+            matches!(s.expecting, Expecting::DeviceSrpAuth)
+                && !s.used
+                && now < s.expires_ms
+                && s.pool_id == pool_id
+                && s.client_id == client_id
+                && s.admin == admin
+                && s.sub == sub
+                && s.device.key.as_deref() == Some(device_key)
+        })
+        .max_by_key(|(_, s)| s.expires_ms)
+        .map(|(value, _)| value.clone())
+        .ok_or_else(missing_session)
+}
+
 fn respond(
     ctx: &mut Ctx,
     p: &Params,
@@ -701,11 +751,15 @@ fn respond(
     // Verifier challenges are keyed by their SECRET_BLOCK (AWS sends no Session).
     let verifier = matches!(name, "PASSWORD_VERIFIER" | "DEVICE_PASSWORD_VERIFIER");
     let session_value = if verifier {
-        require_param(&responses, "PASSWORD_CLAIM_SECRET_BLOCK")?
+        require_param(&responses, "PASSWORD_CLAIM_SECRET_BLOCK")?.to_string()
+    } else if let Some(s) = p.opt_str("Session")? {
+        s.to_string()
+    } else if name == "DEVICE_SRP_AUTH" {
+        pending_device_challenge(ctx, pool_id, client_id, &responses, admin)?
     } else {
-        p.opt_str("Session")?
-            .ok_or_else(|| ApiError::invalid_parameter("Missing required parameter Session"))?
+        return Err(missing_session());
     };
+    let session_value = session_value.as_str();
     let username = require_param(&responses, "USERNAME")?;
     let pool = ctx.state.pool(pool_id)?;
     let client = pool.client(client_id)?;
@@ -841,7 +895,12 @@ fn respond(
                         .map(|n| (n.to_string(), v.clone()))
                 })
                 .collect();
-            check_attributes(ctx.state.pool(pool_id)?, &attrs)?;
+            let pool = ctx.state.pool(pool_id)?;
+            check_attributes(pool, &attrs)?;
+            // The user exists already: an immutable attribute it lacks cannot be
+            // added now (https://github.com/aws-amplify/amplify-js/issues/10491,
+            // a required immutable attribute blocks NEW_PASSWORD_REQUIRED).
+            check_mutable(pool, &attrs)?;
             if let Some(r) = missing_required
                 .iter()
                 .find(|r| !attrs.iter().any(|(k, _)| k == *r))

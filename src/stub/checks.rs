@@ -5,7 +5,7 @@
 
 use super::Ctx;
 use super::protocol::{ApiError, ApiResult, validation_error};
-use super::state::{Client, Pool, STANDARD_ATTRIBUTES};
+use super::state::{Client, Pool, STANDARD_ATTRIBUTES, is_boolean_text};
 use super::tokens::check_access_token;
 use crate::auth::secret_hash::secret_hash;
 
@@ -106,9 +106,9 @@ pub(super) fn check_attributes(pool: &Pool, attrs: &[(String, String)]) -> ApiRe
         if name == "phone_number" && !is_phone(value) {
             return Err(ApiError::invalid_parameter("Invalid phone number format."));
         }
-        if (name == "email_verified" || name == "phone_number_verified")
-            && value != "true"
-            && value != "false"
+        // Boolean attributes take true/false in any capitalisation (see
+        // `is_true`); the refusal of anything else and its text are *inferred*.
+        if (name == "email_verified" || name == "phone_number_verified") && !is_boolean_text(value)
         {
             return Err(ApiError::invalid_parameter(format!(
                 "Invalid value for {name}: must be true or false"
@@ -116,6 +116,27 @@ pub(super) fn check_attributes(pool: &Pool, attrs: &[(String, String)]) -> ApiRe
         }
     }
     Ok(())
+}
+
+/// Refuses a change to an attribute the pool's Schema declared `Mutable: false`
+/// once the user exists ((Admin)UpdateUserAttributes, NEW_PASSWORD_REQUIRED's
+/// `userAttributes.*`); that AWS refuses it is documented (AddCustomAttributes
+/// API reference, `Mutable`). InvalidParameterException "user.<name>:
+/// Attribute cannot be updated.", AWS's answer to UpdateUserAttributes of an
+/// immutable email (https://github.com/aws-amplify/amplify-swift/issues/3981;
+/// the same text when a sign-in maps an IdP value onto it,
+/// https://github.com/aws-amplify/amplify-js/issues/3526). The same text for
+/// custom attributes and AdminUpdateUserAttributes is *inferred*. (Cognito's
+/// built-in non-mutable attributes answer otherwise: "Cannot modify the
+/// non-mutable attribute email_verified",
+/// https://github.com/aws-amplify/aws-sdk-ios/issues/2203.)
+pub(super) fn check_mutable(pool: &Pool, attrs: &[(String, String)]) -> ApiResult<()> {
+    match attrs.iter().find(|(name, _)| !pool.is_mutable(name)) {
+        Some((name, _)) => Err(ApiError::invalid_parameter(format!(
+            "user.{name}: Attribute cannot be updated."
+        ))),
+        None => Ok(()),
+    }
 }
 
 pub(super) fn is_email(v: &str) -> bool {

@@ -125,7 +125,31 @@
 //!   the FriendlyDeviceName given to VerifySoftwareToken, else "TOTP device".
 //! - A TOTP pool needs SetUserPoolMfaConfig (SoftwareTokenMfaConfiguration
 //!   Enabled), as on AWS: CreateUserPool with MfaConfiguration ON/OPTIONAL
-//!   and no SMS setup is refused with AWS's message.
+//!   and no SmsConfiguration is refused with AWS's message ("SMS
+//!   configuration and Auto verification for phone_number are required …",
+//!   <https://github.com/aws/aws-cli/issues/3876>). With an SmsConfiguration
+//!   it is accepted, phone_number auto-verified or not, as moto's
+//!   AWS-verified tests create their MFA pools
+//!   (<https://github.com/getmoto/moto/blob/master/tests/test_cognitoidp/__init__.py>).
+//! - Boolean attributes (email_verified, phone_number_verified) take true and
+//!   false in any capitalisation and keep the text as written: AdminGetUser
+//!   reads back "True" (<https://github.com/aws-amplify/amplify-js/issues/8205>),
+//!   which counts as verified (the AdminCreateUser API reference writes
+//!   "True"; moto's AWS-verified `test_forgot_password_with_email_delivery_details`);
+//!   the ID token has JSON Booleans. Capitalisations other than true/True,
+//!   and the refusal of any other text (InvalidParameterException "Invalid
+//!   value for <name>: must be true or false"), are *inferred*.
+//! - Schema `Mutable: false` (standard or custom attributes) is reported by
+//!   DescribeUserPool as declared and enforced: the value is set at SignUp /
+//!   AdminCreateUser and never changed afterwards (AddCustomAttributes API
+//!   reference, `Mutable`). (Admin)UpdateUserAttributes and the
+//!   NEW_PASSWORD_REQUIRED answer's `userAttributes.*` refuse the whole
+//!   request with InvalidParameterException "user.<name>: Attribute cannot be
+//!   updated." (AWS's answer to UpdateUserAttributes of an immutable email,
+//!   <https://github.com/aws-amplify/amplify-swift/issues/3981>; for custom
+//!   attributes and the admin operation *inferred*), also when the user has no
+//!   value yet or the value is unchanged; (Admin)DeleteUserAttributes refuses them with "Cannot
+//!   delete the required or immutable attribute <name>" (*inferred*).
 //! - Sign-up codes: sent only when the pool auto-verifies a channel the user
 //!   has (phone before email when both); otherwise no code, no
 //!   CodeDeliveryDetails, and ResendConfirmationCode answers "Cannot resend
@@ -176,7 +200,11 @@
 //!   the access token a `device_key` claim (kept on refresh). DEVICE_KEY is
 //!   read from AuthParameters or any challenge answer. Order: password/SRP →
 //!   user state → NEW_PASSWORD_REQUIRED → DEVICE_SRP_AUTH (confirmed device
-//!   only; ChallengeParameters: USERNAME; a Session) → DEVICE_PASSWORD_VERIFIER
+//!   only; ChallengeParameters: USERNAME; a Session, which the answer may
+//!   leave out as the official AWS Python and Java examples do: it then
+//!   continues the newest live DEVICE_SRP_AUTH challenge of that user and
+//!   DEVICE_KEY on that client and API (public/admin), and without one it
+//!   is "Missing required parameter Session", *inferred*) → DEVICE_PASSWORD_VERIFIER
 //!   (SRP_B, SALT, SECRET_BLOCK, USERNAME; no Session) → MFA → tokens.
 //!   SMS/TOTP challenges are skipped only when the proven device is
 //!   remembered and ChallengeRequiredOnNewDevice is true (API reference);

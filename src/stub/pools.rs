@@ -44,11 +44,17 @@ fn check_list(key: &str, values: &[String], allowed: &[&str]) -> ApiResult<()> {
     Ok(())
 }
 
-/// MFA ON/OPTIONAL needs a usable factor: TOTP enabled, or SMS configured
-/// with phone numbers auto-verified.
+/// MFA ON/OPTIONAL needs a factor the pool can deliver: TOTP enabled
+/// (SetUserPoolMfaConfig) or an SmsConfiguration. Without either AWS refuses
+/// the pool with this message (https://github.com/aws/aws-cli/issues/3876:
+/// MFA OPTIONAL, email auto-verified, no SmsConfiguration). An
+/// SmsConfiguration is enough, whatever AutoVerifiedAttributes says: moto's
+/// AWS-verified tests create their MFA ON/OPTIONAL pools with an
+/// SmsConfiguration and no auto-verified attribute at all
+/// (`cognitoidp_aws_verified(with_mfa=…)`,
+/// https://github.com/getmoto/moto/blob/master/tests/test_cognitoidp/__init__.py).
 fn check_mfa_factors(pool: &Pool) -> ApiResult<()> {
-    let sms_usable = pool.sms_configured && pool.auto_verified.iter().any(|a| a == "phone_number");
-    if pool.mfa != MfaMode::Off && !pool.software_token_mfa && !sms_usable {
+    if pool.mfa != MfaMode::Off && !pool.software_token_mfa && !pool.sms_configured {
         return Err(ApiError::invalid_parameter(
             "SMS configuration and Auto verification for phone_number are required when MFA is required/optional",
         ));
@@ -148,6 +154,7 @@ pub fn create_user_pool(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
     };
     let mut custom = Vec::new();
     let mut required = Vec::new();
+    let mut immutable = Vec::new();
     let mut schema_extra = Vec::new();
     if let Some(Value::Array(items)) = p.raw("Schema") {
         for item in items {
@@ -169,6 +176,20 @@ pub fn create_user_pool(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
                     ));
                 }
                 required.push(n.to_string());
+            }
+            // `Mutable: false`: set at SignUp / AdminCreateUser, never changed
+            // afterwards (AddCustomAttributes API reference, Mutable: "If false,
+            // the attribute value can only be set up on sign-up or administrator
+            // creation of users", https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AddCustomAttributes.html).
+            // Standard attributes take it too: AWS's own example pool declares
+            // email `Mutable: false` (awsdocs/aws-doc-sdk-examples,
+            // resources/cdk/cognito_scenario_user_pool_with_mfa/setup.yaml).
+            if a.opt_bool("Mutable")? == Some(false) {
+                immutable.push(if standard {
+                    n.to_string()
+                } else {
+                    format!("custom:{n}")
+                });
             }
             if !standard {
                 custom.push(n.to_string());
@@ -203,6 +224,7 @@ pub fn create_user_pool(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
         case_sensitive,
         custom_attributes: custom,
         required_attributes: required,
+        immutable_attributes: immutable,
         extra: Map::new(),
         clients: BTreeMap::new(),
         users: BTreeMap::new(),
@@ -226,7 +248,8 @@ fn schema_json(pool: &Pool) -> Value {
             m.insert("Name".into(), json!(name));
             m.insert("AttributeDataType".into(), json!(ty));
             m.insert("DeveloperOnlyAttribute".into(), json!(false));
-            m.insert("Mutable".into(), json!(mutable));
+            // As declared: a standard attribute Schema made immutable reads back so.
+            m.insert("Mutable".into(), json!(*mutable && pool.is_mutable(name)));
             m.insert(
                 "Required".into(),
                 json!(*name == "sub" || pool.required_attributes.iter().any(|r| r == name)),
@@ -262,6 +285,23 @@ fn schema_json(pool: &Pool) -> Value {
                 && !n.starts_with("custom:")
             {
                 *n = format!("custom:{n}");
+            }
+            // As declared, with the members AWS reports for every attribute
+            // (the AWS CLI describe-user-pool example: DeveloperOnlyAttribute
+            // false, Required false, `StringAttributeConstraints: {}` when none
+            // was given). A custom attribute declared without `Mutable` is left
+            // without it: AWS's default is not documented.
+            if let Value::Object(m) = &mut c {
+                m.entry("DeveloperOnlyAttribute").or_insert(json!(false));
+                m.entry("Required").or_insert(json!(false));
+                let constraints = match m.get("AttributeDataType").and_then(Value::as_str) {
+                    Some("Number") => Some("NumberAttributeConstraints"),
+                    Some("String") | None => Some("StringAttributeConstraints"),
+                    _ => None,
+                };
+                if let Some(k) = constraints {
+                    m.entry(k).or_insert(json!({}));
+                }
             }
             v.push(c);
         }
@@ -370,6 +410,7 @@ pub fn update_user_pool(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
         case_sensitive: pool.case_sensitive,
         custom_attributes: pool.custom_attributes.clone(),
         required_attributes: pool.required_attributes.clone(),
+        immutable_attributes: pool.immutable_attributes.clone(),
         extra: Map::new(),
         clients: BTreeMap::new(),
         users: BTreeMap::new(),

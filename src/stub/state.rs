@@ -96,6 +96,9 @@ pub struct Pool {
     pub custom_attributes: Vec<String>,
     /// Required attribute names declared in Schema.
     pub required_attributes: Vec<String>,
+    /// Attributes Schema declares `Mutable: false`, as users carry them
+    /// (`email`, `custom:tenant`); `sub` is always immutable.
+    pub immutable_attributes: Vec<String>,
     /// Other CreateUserPool/UpdateUserPool members, echoed by DescribeUserPool.
     pub extra: Map<String, Value>,
     /// App clients by id.
@@ -138,8 +141,8 @@ impl Pool {
             }
             for attr in &self.alias_attributes {
                 let verified = match attr.as_str() {
-                    "email" => u.attr("email_verified") == Some("true"),
-                    "phone_number" => u.attr("phone_number_verified") == Some("true"),
+                    "email" => u.attr_true("email_verified"),
+                    "phone_number" => u.attr_true("phone_number_verified"),
                     _ => true,
                 };
                 if verified && u.attr(attr).is_some_and(|v| matches_value(attr, v)) {
@@ -165,6 +168,12 @@ impl Pool {
         self.users
             .get_mut(&key)
             .ok_or_else(ApiError::user_not_found)
+    }
+
+    /// Whether attribute `name` may change after the user was created
+    /// (SignUp, AdminCreateUser): not when Schema declared it `Mutable: false`.
+    pub fn is_mutable(&self, name: &str) -> bool {
+        name != "sub" && !self.immutable_attributes.iter().any(|a| a == name)
     }
 
     /// The client `client_id` of this pool or ResourceNotFoundException.
@@ -383,6 +392,12 @@ impl User {
     /// Removes attribute `name`.
     pub fn remove_attr(&mut self, name: &str) {
         self.attributes.retain(|(k, _)| k != name);
+    }
+
+    /// Whether the Boolean attribute `name` (`email_verified`,
+    /// `phone_number_verified`) holds true; see [`is_true`].
+    pub fn attr_true(&self, name: &str) -> bool {
+        self.attr(name).is_some_and(is_true)
     }
 
     /// Attributes as `[{"Name", "Value"}]`.
@@ -605,6 +620,26 @@ pub fn epoch_json(ms: u64) -> Value {
     serde_json::Number::from_f64(ms as f64 / 1000.0)
         .map(Value::Number)
         .unwrap_or(Value::Null)
+}
+
+/// The text of a Boolean attribute (`email_verified`, `phone_number_verified`)
+/// that means true. AWS stores the value as written and reads it back so
+/// (https://github.com/aws-amplify/amplify-js/issues/8205: "True" set through
+/// the SDK comes back as "True"), but takes "True" as verified: the API
+/// reference spells it so (AdminCreateUser, ForceAliasCreation: "set to True",
+/// https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AdminCreateUser.html)
+/// and moto's AWS-verified `test_forgot_password_with_email_delivery_details`
+/// sends a reset code to an email whose email_verified is "True"
+/// (https://github.com/getmoto/moto/blob/master/tests/test_cognitoidp/test_cognitoidp.py).
+/// Any other capitalisation of true/false is accepted alike (*inferred*).
+pub fn is_true(value: &str) -> bool {
+    value.eq_ignore_ascii_case("true")
+}
+
+/// Whether `value` is a Boolean attribute's text: true or false in any
+/// capitalisation (see [`is_true`]).
+pub fn is_boolean_text(value: &str) -> bool {
+    is_true(value) || value.eq_ignore_ascii_case("false")
 }
 
 /// Standard attributes of every pool: (name, type, mutable).

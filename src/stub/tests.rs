@@ -147,6 +147,7 @@ impl T {
 
 const PW: &str = "Passw0rd!";
 
+mod attributes;
 mod srp_devices;
 
 // ---------------------------------------------------------------- protocol

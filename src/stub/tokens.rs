@@ -317,7 +317,7 @@ fn id_claims(
     let mut c = Map::new();
     c.insert("sub".into(), json!(user.sub));
     if let Some(v) = user.attr("email_verified") {
-        c.insert("email_verified".into(), json!(v == "true"));
+        c.insert("email_verified".into(), json!(super::state::is_true(v)));
     }
     c.insert("iss".into(), json!(iss));
     c.insert("cognito:username".into(), json!(user.username));
@@ -330,7 +330,7 @@ fn id_claims(
         match k.as_str() {
             "sub" | "email_verified" => {}
             "phone_number_verified" => {
-                c.insert(k.clone(), json!(v == "true"));
+                c.insert(k.clone(), json!(super::state::is_true(v)));
             }
             _ => {
                 c.insert(k.clone(), json!(v));

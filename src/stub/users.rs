@@ -5,7 +5,8 @@ use serde_json::{Map, Value, json};
 
 use super::Ctx;
 use super::checks::{
-    check_attributes, check_password_shape, check_secret_hash, is_email, is_phone, token_user,
+    check_attributes, check_mutable, check_password_shape, check_secret_hash, is_email, is_phone,
+    token_user,
 };
 use super::outbox::{DeliveredMessage, Outbox, Purpose, delivery_details};
 use super::password::Wording;
@@ -713,12 +714,12 @@ fn recovery_destination(pool: &Pool, user: &User) -> Option<(&'static str, Strin
     order.sort();
     for (_, mech) in order {
         match mech {
-            "verified_email" if user.attr("email_verified") == Some("true") => {
+            "verified_email" if user.attr_true("email_verified") => {
                 if let Some(e) = user.attr("email") {
                     return Some(("EMAIL", e.to_string(), "email"));
                 }
             }
-            "verified_phone_number" if user.attr("phone_number_verified") == Some("true") => {
+            "verified_phone_number" if user.attr_true("phone_number_verified") => {
                 if let Some(ph) = user.attr("phone_number") {
                     return Some(("SMS", ph.to_string(), "phone_number"));
                 }
@@ -791,6 +792,7 @@ fn update_attributes(
     let outbox = ctx.outbox;
     let pool = ctx.state.pool_mut(pool_id)?;
     check_attributes(pool, attrs)?;
+    check_mutable(pool, attrs)?;
     let auto = pool.auto_verified.clone();
     let user = pool
         .users
@@ -854,7 +856,9 @@ fn delete_attributes(ctx: &mut Ctx, pool_id: &str, key: &str, names: &[String]) 
     let now = ctx.clock.now_millis();
     let pool = ctx.state.pool_mut(pool_id)?;
     for n in names {
-        if n == "sub" || pool.required_attributes.iter().any(|r| r == n) {
+        // Deleting a value changes it: Schema's `Mutable: false` forbids that
+        // too (*inferred*, with the stub's own text).
+        if !pool.is_mutable(n) || pool.required_attributes.iter().any(|r| r == n) {
             return Err(ApiError::invalid_parameter(format!(
                 "Cannot delete the required or immutable attribute {n}"
             )));

@@ -627,13 +627,27 @@ fn device_sign_in(
         return r;
     }
     assert_eq!(v["ChallengeParameters"]["USERNAME"], user);
+    prove_device(t, client, user, device, device_key, Some(&v["Session"]))
+}
+
+/// Answers DEVICE_SRP_AUTH (with `session`, or none as the official AWS
+/// examples do) and then DEVICE_PASSWORD_VERIFIER; returns the last response.
+fn prove_device(
+    t: &T,
+    client: &str,
+    user: &str,
+    device: &TrackedDevice,
+    device_key: &str,
+    session: Option<&Value>,
+) -> crate::stub::StubResponse {
     let dev = SrpClient::new(device.clone(), client, None);
     let a = dev.get_auth_parameters().a;
-    let c = t.ok(
-        "RespondToAuthChallenge",
-        json!({"ClientId": client, "ChallengeName": "DEVICE_SRP_AUTH", "Session": v["Session"],
-               "ChallengeResponses": {"USERNAME": user, "DEVICE_KEY": device_key, "SRP_A": a}}),
-    );
+    let mut body = json!({"ClientId": client, "ChallengeName": "DEVICE_SRP_AUTH",
+           "ChallengeResponses": {"USERNAME": user, "DEVICE_KEY": device_key, "SRP_A": a}});
+    if let Some(s) = session {
+        body["Session"] = s.clone();
+    }
+    let c = t.ok("RespondToAuthChallenge", body);
     assert_eq!(c["ChallengeName"], "DEVICE_PASSWORD_VERIFIER", "{c}");
     let cp = &c["ChallengeParameters"];
     let s = |k: &str| cp[k].as_str().unwrap().to_string();
@@ -648,4 +662,147 @@ fn device_sign_in(
                    "PASSWORD_CLAIM_SIGNATURE": proof.password_claim_signature,
                    "TIMESTAMP": proof.timestamp}}),
     )
+}
+
+/// A pool remembering every device (no MFA), a client allowing password and
+/// SRP sign-in, and user `name` with a confirmed device. Returns (pool,
+/// client, device, key).
+fn confirmed_device(t: &T, name: &str) -> (String, String, TrackedDevice, String) {
+    let pool = t.pool(json!({"DeviceConfiguration":
+        {"ChallengeRequiredOnNewDevice": true, "DeviceOnlyRememberedOnUserPrompt": false}}));
+    let client = srp_client(
+        t,
+        &pool,
+        json!({"ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}),
+    );
+    t.confirmed_user(&pool, name, PW);
+    let tokens = t.sign_in(&client, name, PW);
+    let (device, key, _) = confirm(t, &pool, &client, &tokens);
+    (pool, client, device, key)
+}
+
+/// USER_PASSWORD_AUTH with DEVICE_KEY, as the official AWS Python example
+/// `sign_in_with_tracked_device` starts; the DEVICE_SRP_AUTH challenge.
+fn password_sign_in_with_device(t: &T, client: &str, name: &str, key: &str) -> Value {
+    let c = t.ok(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": name, "PASSWORD": PW, "DEVICE_KEY": key}}),
+    );
+    assert_eq!(c["ChallengeName"], "DEVICE_SRP_AUTH", "{c}");
+    c
+}
+
+#[test]
+fn device_srp_auth_may_be_answered_without_a_session() {
+    let t = T::new();
+    let (pool, client, device, key) = confirmed_device(&t, "joe");
+    // The Python and Java examples: password, then DEVICE_SRP_AUTH with no Session.
+    password_sign_in_with_device(&t, &client, "joe", &key);
+    let r = prove_device(&t, &client, "joe", &device, &key, None);
+    assert_eq!(r.status, 200, "{}", r.json());
+    let r = r.json();
+    assert!(r["AuthenticationResult"]["AccessToken"].is_string(), "{r}");
+    assert_eq!(access_claims(&r)["device_key"], json!(key));
+    // The same after an SRP password proof.
+    let (srp, c) = start(&t, &pool, &client, "joe", PW, Some(&key));
+    let v = respond(&t, &client, "PASSWORD_VERIFIER", claim(&srp, &c)).json();
+    assert_eq!(v["ChallengeName"], "DEVICE_SRP_AUTH", "{v}");
+    let r = prove_device(&t, &client, "joe", &device, &key, None).json();
+    assert!(r["AuthenticationResult"]["AccessToken"].is_string(), "{r}");
+}
+
+#[test]
+fn a_sessionless_device_answer_still_needs_the_password_step() {
+    let t = T::new();
+    let (pool, client, device, key) = confirmed_device(&t, "kim");
+    let dev = SrpClient::new(device.clone(), &client, None);
+    let answer = |user: &str, device_key: &str| {
+        json!({"ClientId": client, "ChallengeName": "DEVICE_SRP_AUTH",
+               "ChallengeResponses": {"USERNAME": user, "DEVICE_KEY": device_key,
+                                      "SRP_A": dev.get_auth_parameters().a}})
+    };
+    let missing = (
+        "InvalidParameterException",
+        "Missing required parameter Session",
+    );
+    // No sign-in issued DEVICE_SRP_AUTH: a device key alone does not start one.
+    t.assert_err(
+        "RespondToAuthChallenge",
+        answer("kim", &key),
+        missing.0,
+        missing.1,
+    );
+    password_sign_in_with_device(&t, &client, "kim", &key);
+    // Another user, or another device key, does not continue kim's challenge.
+    t.confirmed_user(&pool, "lee", PW);
+    t.assert_err(
+        "RespondToAuthChallenge",
+        answer("lee", &key),
+        missing.0,
+        missing.1,
+    );
+    let other = "us-east-1_00000000-0000-0000-0000-000000000000";
+    t.assert_err(
+        "RespondToAuthChallenge",
+        answer("kim", other),
+        missing.0,
+        missing.1,
+    );
+    // Nor does the admin API continue a public sign-in.
+    let mut admin = answer("kim", &key);
+    admin["UserPoolId"] = json!(pool);
+    t.assert_err("AdminRespondToAuthChallenge", admin, missing.0, missing.1);
+    // The challenge is single-use: answered once, it is gone.
+    t.ok("RespondToAuthChallenge", answer("kim", &key));
+    t.assert_err(
+        "RespondToAuthChallenge",
+        answer("kim", &key),
+        missing.0,
+        missing.1,
+    );
+    // And it expires with the client's AuthSessionValidity (3 minutes by default).
+    password_sign_in_with_device(&t, &client, "kim", &key);
+    t.clock()
+        .advance(std::time::Duration::from_secs(3 * 60 + 1));
+    t.assert_err(
+        "RespondToAuthChallenge",
+        answer("kim", &key),
+        missing.0,
+        missing.1,
+    );
+    // Other challenges still need their Session.
+    t.assert_err(
+        "RespondToAuthChallenge",
+        json!({"ClientId": client, "ChallengeName": "SOFTWARE_TOKEN_MFA",
+               "ChallengeResponses": {"USERNAME": "kim", "SOFTWARE_TOKEN_MFA_CODE": "123456"}}),
+        missing.0,
+        missing.1,
+    );
+}
+
+#[test]
+fn a_sessionless_admin_device_answer_continues_the_admin_sign_in() {
+    let t = T::new();
+    let (pool, _client, device, key) = confirmed_device(&t, "max");
+    // The admin flow needs a client with ALLOW_ADMIN_USER_PASSWORD_AUTH.
+    let admin_client = t.client(
+        &pool,
+        json!({"ExplicitAuthFlows": ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}),
+    )
+    .0;
+    let c = t.ok(
+        "AdminInitiateAuth",
+        json!({"UserPoolId": pool, "ClientId": admin_client, "AuthFlow": "ADMIN_USER_PASSWORD_AUTH",
+               "AuthParameters": {"USERNAME": "max", "PASSWORD": PW, "DEVICE_KEY": key}}),
+    );
+    assert_eq!(c["ChallengeName"], "DEVICE_SRP_AUTH", "{c}");
+    let dev = SrpClient::new(device.clone(), &admin_client, None);
+    let r = t.ok(
+        "AdminRespondToAuthChallenge",
+        json!({"UserPoolId": pool, "ClientId": admin_client, "ChallengeName": "DEVICE_SRP_AUTH",
+               "ChallengeResponses": {"USERNAME": "max", "DEVICE_KEY": key,
+                                      "SRP_A": dev.get_auth_parameters().a}}),
+    );
+    assert_eq!(r["ChallengeName"], "DEVICE_PASSWORD_VERIFIER", "{r}");
 }
