@@ -71,7 +71,7 @@ fn the_stub_against_its_own_snapshots_is_at_full_parity() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
     let report = json_report(&out_dir);
-    assert_eq!(report["schema"], "cognito-scenarios/parity/v1");
+    assert_eq!(report["schema"], "cognito-scenarios/parity/v2");
     assert_eq!(report["reference"], "stub");
     assert_eq!(report["exit_code"], 0);
     assert_eq!(report["debt_total"], 0);
@@ -81,6 +81,7 @@ fn the_stub_against_its_own_snapshots_is_at_full_parity() {
     assert_eq!(target["score"], 100.0);
     assert!(target["compared_steps"].as_u64().unwrap() > 30);
     assert_eq!(target["compared_steps"], target["equal_steps"]);
+    assert_eq!(target["blocked_steps"], 0);
     let scenarios = report["scenarios"].as_array().unwrap();
     assert!(scenarios.len() >= 10, "the bundled suite");
     assert_eq!(target["counts"]["pass"], json!(scenarios.len()));
@@ -160,12 +161,16 @@ fn entries_for_new_deviations(report: &Value, next: &mut usize) -> Vec<Value> {
                     }
                 }
             }
-            if let Some(f) = cell.get("failure") {
+            for f in cell["failures"].as_array().unwrap() {
                 let failing_step_listed = cell["steps"].as_array().unwrap().iter().any(|s| {
                     s["step"] == f["step"] && !s["differences"].as_array().unwrap().is_empty()
                 });
                 if !failing_step_listed {
-                    add(&f["step"], None, "wrong-error");
+                    let kind = match f["kind"].as_str() {
+                        Some("unsupported") => "unsupported",
+                        _ => "wrong-error",
+                    };
+                    add(&f["step"], None, kind);
                 }
             }
         }
@@ -311,7 +316,7 @@ fn moto_against_an_expectation_file_fails_on_exactly_the_missing_entry() {
                 .map(|s| &s["step"])
                 .collect();
             assert_eq!(new_steps, vec![&removed["step"]], "{cell}");
-            if let Some(f) = cell.get("failure") {
+            for f in cell["failures"].as_array().unwrap() {
                 assert_eq!(f["step"], removed["step"]);
             }
         } else {
