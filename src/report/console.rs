@@ -82,6 +82,7 @@ pub fn scenario_result(run: &ScenarioRun) -> String {
     for d in &run.known_deviations {
         let label = match d.kind {
             DeviationKind::NotEnforced => "not enforced:",
+            DeviationKind::Unsupported => "known unsupported:",
             _ => "known deviation:",
         };
         let _ = writeln!(out, "      {} {d}", style(label).dim());

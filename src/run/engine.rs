@@ -112,7 +112,7 @@ pub async fn run_scenario(
             let blocker = Blocker {
                 number: None,
                 title,
-                missing: "the scenario's setup".into(),
+                missing: String::new(),
             };
             runner.block_all(&scenario.steps, &blocker);
             run.errors.push(failure);
@@ -807,7 +807,9 @@ impl<'a> Runner<'a> {
                 // No code, because the step that would have sent it did not pass.
                 if let (RenderError::CodeNotDelivered(user), Some(b)) = (&e, &self.code_blocker) {
                     return Ok(Called::Blocked(Blocker {
-                        missing: format!("a confirmation code for `{user}`"),
+                        missing: self
+                            .normalizer
+                            .scrub(&format!("a confirmation code for `{user}`")),
                         ..b.clone()
                     }));
                 }
@@ -819,7 +821,7 @@ impl<'a> Runner<'a> {
             // have brought it did not pass: blocked by that step.
             if let (SrpFillError::Scenario(..), Some(b)) = (&e, &self.srp_blocker) {
                 return Ok(Called::Blocked(Blocker {
-                    missing: "the SRP challenge or device this step answers".into(),
+                    missing: "the SRP challenge or device it answers".into(),
                     ..b.clone()
                 }));
             }

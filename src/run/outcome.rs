@@ -101,7 +101,8 @@ pub struct Blocker {
     pub number: Option<usize>,
     /// Its title (`pool fixture` for the setup).
     pub title: String,
-    /// What is missing: `` `session` ``, `the SRP challenge`, ….
+    /// What is missing: `` `session` ``, `a confirmation code for …`, …; empty
+    /// when the setup failed.
     pub missing: String,
 }
 
