@@ -68,8 +68,11 @@ const SRP_SOURCES: &[&str] = &[
     "ConfirmDevice",
 ];
 
-/// Operations that deliver confirmation codes `code()` reads.
+/// Operations that deliver the confirmation codes `code()` reads, or use them up.
 const CODE_SOURCES: &[&str] = &[
+    "ConfirmSignUp",
+    "ConfirmForgotPassword",
+    "VerifyUserAttribute",
     "SignUp",
     "ResendConfirmationCode",
     "ForgotPassword",
@@ -165,7 +168,13 @@ struct Runner<'a> {
     /// The latest step that could have given the SRP assistant a challenge or
     /// device and did not pass.
     srp_blocker: Option<Blocker>,
-    /// The latest step that could have delivered a confirmation code and did not pass.
+    /// The latest sign-in or challenge answer, when it did not answer (it
+    /// failed, was unsupported or blocked): the SRP challenge a later step
+    /// answers would have come from it, not from an older sign-in.
+    srp_pending: Option<Blocker>,
+    /// The latest step that could have delivered a confirmation code (or used
+    /// one up) and did not pass: a listed deviation too, since a target that
+    /// accepts a code it should refuse uses the code up.
     code_blocker: Option<Blocker>,
     /// Listed deviations that occurred.
     known: Vec<Deviation>,
@@ -207,6 +216,7 @@ impl<'a> Runner<'a> {
             missing: HashMap::new(),
             stopped: None,
             srp_blocker: None,
+            srp_pending: None,
             code_blocker: None,
             known: Vec::new(),
             step_listed: Vec::new(),
@@ -685,18 +695,26 @@ impl<'a> Runner<'a> {
                 }
             }
         };
-        // What a step that did not pass would have produced is missing, owned
-        // by it (or, for a blocked step, by what blocked it).
+        // The step a later step's missing input is put down to.
         let owner = match &outcome {
-            StepOutcome::Pass | StepOutcome::KnownDeviation(_) | StepOutcome::NotEnforced(_) => {
-                None
-            }
+            StepOutcome::Pass => None,
             StepOutcome::Blocked(b) => Some(b.clone()),
             _ => Some(here("")),
         };
+        // A listed deviation answered, and saved what it could.
+        let answered = matches!(
+            outcome,
+            StepOutcome::Pass | StepOutcome::KnownDeviation(_) | StepOutcome::NotEnforced(_)
+        );
+        if SRP_SOURCES.contains(&call.operation) {
+            self.srp_pending = if answered { None } else { owner.clone() };
+        }
         if let Some(owner) = owner {
-            for save in &call.save {
-                self.mark_missing(&save.var, &owner);
+            // What a step that failed (or did not run) would have saved is missing.
+            if !answered {
+                for save in &call.save {
+                    self.mark_missing(&save.var, &owner);
+                }
             }
             if SRP_SOURCES.contains(&call.operation) {
                 self.srp_blocker = Some(owner.clone());
@@ -816,6 +834,16 @@ impl<'a> Runner<'a> {
                 return Err(self.scenario_failure(span, &e, &title));
             }
         };
+        // The challenge this step answers would have come from the sign-in
+        // or answer just before, which did not answer: blocked by it.
+        if let Some(b) = &self.srp_pending
+            && srp_challenge_answer(call.operation, &body)
+        {
+            return Ok(Called::Blocked(Blocker {
+                missing: "the SRP challenge or device it answers".into(),
+                ..b.clone()
+            }));
+        }
         if let Err(e) = self.fill_srp(call.operation, &mut body) {
             // No challenge or device to answer, because the step that would
             // have brought it did not pass: blocked by that step.
@@ -1132,6 +1160,18 @@ impl<'a> Runner<'a> {
             self.refresh_users.insert(refresh.to_string(), user);
         }
     }
+}
+
+/// Whether a request answers a challenge whose SRP values the runner fills
+/// (PASSWORD_VERIFIER, DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER).
+fn srp_challenge_answer(operation: &str, body: &Value) -> bool {
+    matches!(
+        operation,
+        "RespondToAuthChallenge" | "AdminRespondToAuthChallenge"
+    ) && matches!(
+        body.get("ChallengeName").and_then(Value::as_str),
+        Some("PASSWORD_VERIFIER" | "DEVICE_SRP_AUTH" | "DEVICE_PASSWORD_VERIFIER")
+    )
 }
 
 /// Variables whose values must never be shown, whatever they hold.
