@@ -182,6 +182,8 @@ struct Runner<'a> {
     step_listed: Vec<Deviation>,
     /// Whether the current step's exchange went into the transcript.
     step_recorded: bool,
+    /// Whether the current step was answered with an error.
+    step_errored: bool,
     settings: &'a RunSettings,
 }
 
@@ -221,6 +223,7 @@ impl<'a> Runner<'a> {
             known: Vec::new(),
             step_listed: Vec::new(),
             step_recorded: false,
+            step_errored: false,
             settings,
         }
     }
@@ -666,6 +669,7 @@ impl<'a> Runner<'a> {
         };
         self.step_listed.clear();
         self.step_recorded = false;
+        self.step_errored = false;
         let outcome = match self.call(step, call, number).await {
             Ok(Called::Answered) => StepOutcome::listed(std::mem::take(&mut self.step_listed)),
             Ok(Called::Blocked(blocker)) => StepOutcome::Blocked(blocker),
@@ -706,8 +710,11 @@ impl<'a> Runner<'a> {
             outcome,
             StepOutcome::Pass | StepOutcome::KnownDeviation(_) | StepOutcome::NotEnforced(_)
         );
+        // A sign-in that did not pass and was answered with an error (listed
+        // or not) brought no challenge either.
         if SRP_SOURCES.contains(&call.operation) {
-            self.srp_pending = if answered { None } else { owner.clone() };
+            let brought_nothing = !answered || (owner.is_some() && self.step_errored);
+            self.srp_pending = if brought_nothing { owner.clone() } else { None };
         }
         if let Some(owner) = owner {
             // What a step that failed (or did not run) would have saved is missing.
@@ -942,6 +949,7 @@ impl<'a> Runner<'a> {
         entry.insert("step".into(), json!(title));
         entry.insert("call".into(), json!(call.operation));
         entry.insert("request".into(), request.clone());
+        self.step_errored = response.error.is_some();
         if response.error.is_some() {
             entry.insert("status".into(), json!(response.status));
             entry.insert("error".into(), shown.clone());
