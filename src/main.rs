@@ -14,7 +14,7 @@ use cognito_scenarios::report::console::{Summary, exit};
 use cognito_scenarios::report::junit;
 use cognito_scenarios::report::parity::{self, ParityOptions, ParityTarget};
 use cognito_scenarios::run::deviations::Deviations;
-use cognito_scenarios::run::engine::Outcome;
+use cognito_scenarios::run::outcome::{Outcome, StepKind};
 use cognito_scenarios::run::snapshot::{self, ReferenceSource, SnapshotMode, review};
 use cognito_scenarios::run::suite::{self, LoadedSuite, RunOptions};
 use cognito_scenarios::stub::{Stub, StubOptions};
@@ -500,7 +500,7 @@ async fn run(
         }
         let invalid = plain_diagnostics(&loaded);
         let runs = suite::run(loaded.scenarios, target, &options, |r| {
-            let failed = matches!(r.outcome, Outcome::Failed(_)) || !r.warnings.is_empty();
+            let failed = r.is_failed() || !r.warnings.is_empty();
             if failed || !term::quiet() {
                 out!("{}", report::console::scenario_result(r))
             }
@@ -743,14 +743,17 @@ async fn parity(args: ParityArgs) -> i32 {
         run_id: suite::new_run_id(),
     };
     let work = parity::run(loaded.scenarios, &targets, &options, invalid, |label, r| {
-        let outcome = match r.outcome {
+        let outcome = match r.outcome() {
             Outcome::Passed => "ran",
             Outcome::Skipped(_) => "skipped",
             Outcome::Failed(_) => "failed",
-            Outcome::Unsupported(_) => "unsupported",
         };
-        if !term::quiet() || matches!(r.outcome, Outcome::Failed(_)) {
-            outln!("  [{label}] {outcome:<7} {}", r.file.display());
+        let blocked = match r.count(StepKind::Blocked) {
+            0 => String::new(),
+            n => format!(" ({n} step(s) blocked)"),
+        };
+        if !term::quiet() || r.is_failed() {
+            outln!("  [{label}] {outcome:<7} {}{blocked}", r.file.display());
         }
     });
     let mut finished = None;

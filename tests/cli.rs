@@ -264,7 +264,7 @@ fn a_mismatch_shows_the_step_the_location_and_the_difference() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("step status is not what this says"),
+        stdout.contains("step 2 `status is not what this says`"),
         "{stdout}"
     );
     assert!(stdout.contains("mismatch.yaml:11:"), "{stdout}");

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use cognito_scenarios::report;
 use cognito_scenarios::report::junit;
 use cognito_scenarios::report::parity::{self, ParityOptions, ParityTarget};
-use cognito_scenarios::run::engine::{Outcome, RunSettings, run_scenario};
+use cognito_scenarios::run::engine::{RunSettings, run_scenario};
 use cognito_scenarios::run::snapshot::{self, ReferenceSource};
 use cognito_scenarios::run::suite;
 use cognito_scenarios::targets::{Target, TargetSpec};
@@ -115,7 +115,7 @@ fn no_secret_reaches_snapshots_or_reports() {
                 cleanup_args: None,
             };
             let run = run_scenario(scenario, &conn, &settings).await;
-            if matches!(run.outcome, Outcome::Failed(_)) {
+            if run.is_failed() {
                 failures_seen += 1;
             }
             let mut secrets = Vec::new();
@@ -159,7 +159,7 @@ fn no_secret_reaches_snapshots_or_reports() {
         report
             .scenarios
             .iter()
-            .any(|r| r.cells[0].failure.is_some()),
+            .any(|r| !r.cells[0].failures.is_empty()),
         "the failing scenario is part of the parity report"
     );
     let escaped: Vec<String> = all_secrets

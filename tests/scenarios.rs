@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use cognito_scenarios::report;
 use cognito_scenarios::run::deviations::Deviations;
-use cognito_scenarios::run::engine::Outcome;
+use cognito_scenarios::run::outcome::Outcome;
 use cognito_scenarios::run::snapshot::SnapshotMode;
 use cognito_scenarios::run::suite::{self, RunOptions};
 use cognito_scenarios::scenario::Scenario;
@@ -155,12 +155,12 @@ fn finish(
             label: None,
         };
         let run = suite::run_one(scenario, &target, &options).await;
-        match run.outcome {
+        match run.outcome() {
             // A listed deviation that no longer occurs must be removed from the list.
             Outcome::Passed if !run.warnings.is_empty() => {
                 Err(Failed::from(report::console::scenario_result(&run)))
             }
-            Outcome::Passed | Outcome::Skipped(_) | Outcome::Unsupported(_) => Ok(()),
+            Outcome::Passed | Outcome::Skipped(_) => Ok(()),
             Outcome::Failed(_) => Err(Failed::from(report::console::scenario_result(&run))),
         }
     })

@@ -2,12 +2,16 @@
 //! location and the (normalised) request and response, a summary, and the
 //! exit code.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use console::style;
 
-use crate::run::engine::{FailureKind, Outcome, ScenarioRun};
+use crate::run::deviations::DeviationKind;
+use crate::run::outcome::{
+    Blocker, Failure, FailureKind, Outcome, ScenarioRun, StepKind, StepOutcome,
+};
 use crate::scenario::Diagnostic;
 
 /// Exit codes, as Hurl uses them.
@@ -25,102 +29,157 @@ pub mod exit {
     pub const TERMINATED: i32 = 143;
 }
 
-/// The line printed when a scenario finishes, plus details on failure.
+/// The line printed when a scenario finishes, then every failing step (and
+/// setup, teardown or snapshot failure) in detail, the steps that were
+/// blocked or unsupported, and the step counts.
 pub fn scenario_result(run: &ScenarioRun) -> String {
     let mut out = String::new();
     let file = run.file.display();
     let time = secs(run.elapsed);
-    match &run.outcome {
-        Outcome::Passed => {
-            let _ = writeln!(
-                out,
-                "{}  {file}  {} {}",
-                style("PASS").green().bold(),
-                run.name,
-                style(time).dim()
-            );
-        }
+    let header = |out: &mut String, label: console::StyledObject<&str>, tail: String| {
+        let _ = writeln!(out, "{label}  {file}  {} {tail}", run.name);
+    };
+    match run.outcome() {
         Outcome::Skipped(reason) => {
-            let _ = writeln!(
-                out,
-                "{}  {file}  {} {}",
-                style("SKIP").yellow().bold(),
-                run.name,
-                style(format!("({reason})")).dim()
-            );
+            let reason = style(format!("({reason})")).dim().to_string();
+            header(&mut out, style("SKIP").yellow().bold(), reason);
+            return out;
         }
-        Outcome::Unsupported(f) => {
-            let _ = writeln!(
-                out,
-                "{}  {file}  {} {}",
-                style("UNSUPPORTED").yellow().bold(),
-                run.name,
-                style(time).dim()
-            );
-            let _ = writeln!(
-                out,
-                "      step {} ({}): {}",
-                style(&f.step).bold(),
-                style(&f.location).cyan(),
-                f.message
-            );
-            for d in &f.details {
-                let _ = writeln!(out, "        - {d}");
-            }
-            let _ = writeln!(
-                out,
-                "      {}",
-                style("listed as unsupported: the scenario stopped there").dim()
-            );
+        Outcome::Passed => header(&mut out, style("PASS").green().bold(), dim(&time)),
+        Outcome::Failed(FailureKind::Unsupported) => {
+            header(&mut out, style("UNSUPPORTED").red().bold(), dim(&time))
         }
-        Outcome::Failed(f) => {
-            let label = match f.kind {
-                FailureKind::Unsupported => "UNSUPPORTED",
-                _ => "FAIL",
-            };
+        Outcome::Failed(_) => header(&mut out, style("FAIL").red().bold(), dim(&time)),
+    }
+    let numbers: Vec<Option<usize>> = run
+        .steps
+        .iter()
+        .filter(|s| s.outcome.failure().is_some())
+        .map(|s| Some(s.number))
+        .chain(run.errors.iter().map(|_| None))
+        .collect();
+    for (failure, number) in run.failures().zip(numbers) {
+        failure_block(&mut out, failure, number);
+    }
+    for step in &run.steps {
+        if let StepOutcome::Unsupported {
+            failure,
+            listed: Some(_),
+        } = &step.outcome
+        {
             let _ = writeln!(
                 out,
-                "{}  {file}  {} {}",
-                style(label).red().bold(),
-                run.name,
-                style(time).dim()
+                "      step {} {} ({}): {} {}",
+                step.number,
+                style(format!("`{}`", step.title)).bold(),
+                style(&failure.location).cyan(),
+                failure.message,
+                style("(listed as unsupported)").dim()
             );
-            let _ = writeln!(out, "      step {}", style(&f.step).bold());
-            let _ = writeln!(out, "        at {}", style(&f.location).cyan());
-            if let Some(snippet) = source_line(&f.location) {
-                out.push_str(&snippet);
-            }
-            for from in f.called_from.iter().rev() {
-                let _ = writeln!(out, "        used from {}", style(from).cyan());
-            }
-            let _ = writeln!(out, "      {}", style(&f.message).red());
-            for d in &f.details {
-                let _ = writeln!(out, "        - {d}");
-            }
-            if let Some(hint) = &f.hint {
-                let _ = writeln!(out, "      {} {hint}", style("hint:").cyan());
-            }
-            for (label, value) in [("request", &f.request), ("response", &f.response)] {
-                if let Some(v) = value {
-                    let _ = writeln!(
-                        out,
-                        "      {} (secrets and dynamic values replaced):",
-                        style(label).bold()
-                    );
-                    for line in serde_json::to_string_pretty(v).unwrap_or_default().lines() {
-                        let _ = writeln!(out, "        {}", style(line).dim());
-                    }
-                }
-            }
         }
     }
+    blocked_lines(&mut out, run);
     for d in &run.known_deviations {
-        let _ = writeln!(out, "      {} {d}", style("known deviation:").dim());
+        let label = match d.kind {
+            DeviationKind::NotEnforced => "not enforced:",
+            DeviationKind::Unsupported => "known unsupported:",
+            _ => "known deviation:",
+        };
+        let _ = writeln!(out, "      {} {d}", style(label).dim());
     }
     for w in &run.warnings {
         let _ = writeln!(out, "      {} {w}", style("warning:").yellow());
     }
+    if run.steps.iter().any(|s| s.outcome.kind() != StepKind::Pass) {
+        let counts: Vec<String> = StepKind::ALL
+            .iter()
+            .filter_map(|k| {
+                let n = run.count(*k);
+                (n > 0).then(|| format!("{n} {}", k.name()))
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "      {}",
+            style(format!("steps: {}", counts.join(", "))).dim()
+        );
+    }
     out
+}
+
+/// One failure in full: where, the source line, the message, the checks
+/// that failed, the hint, the (normalised) request and response.
+fn failure_block(out: &mut String, f: &Failure, number: Option<usize>) {
+    match number {
+        Some(n) => {
+            let _ = writeln!(
+                out,
+                "      step {n} {}",
+                style(format!("`{}`", f.step)).bold()
+            );
+        }
+        None => {
+            let _ = writeln!(out, "      {}", style(&f.step).bold());
+        }
+    }
+    let _ = writeln!(out, "        at {}", style(&f.location).cyan());
+    if let Some(snippet) = source_line(&f.location) {
+        out.push_str(&snippet);
+    }
+    for from in f.called_from.iter().rev() {
+        let _ = writeln!(out, "        used from {}", style(from).cyan());
+    }
+    let _ = writeln!(out, "      {}", style(&f.message).red());
+    for d in &f.details {
+        let _ = writeln!(out, "        - {d}");
+    }
+    if let Some(hint) = &f.hint {
+        let _ = writeln!(out, "      {} {hint}", style("hint:").cyan());
+    }
+    for (label, value) in [("request", &f.request), ("response", &f.response)] {
+        if let Some(v) = value {
+            let _ = writeln!(
+                out,
+                "      {} (secrets and dynamic values replaced):",
+                style(label).bold()
+            );
+            for line in serde_json::to_string_pretty(v).unwrap_or_default().lines() {
+                let _ = writeln!(out, "        {}", style(line).dim());
+            }
+        }
+    }
+}
+
+/// The blocked steps, one line per blocker and what it did not produce.
+fn blocked_lines(out: &mut String, run: &ScenarioRun) {
+    let mut groups: Vec<(&Blocker, Vec<String>)> = Vec::new();
+    for step in &run.steps {
+        let StepOutcome::Blocked(b) = &step.outcome else {
+            continue;
+        };
+        let shown = format!("step {} `{}`", step.number, step.title);
+        match groups.iter_mut().find(|(g, _)| *g == b) {
+            Some((_, steps)) => steps.push(shown),
+            None => groups.push((b, vec![shown])),
+        }
+    }
+    for (blocker, steps) in groups {
+        let needing = if blocker.missing.is_empty() {
+            String::new()
+        } else {
+            format!(", needing {}", blocker.missing)
+        };
+        let _ = writeln!(
+            out,
+            "      {} by {blocker}{needing}: {}",
+            style(format!("{} step(s) blocked", steps.len())).yellow(),
+            steps.join(", ")
+        );
+    }
+}
+
+fn dim(text: &str) -> String {
+    style(text).dim().to_string()
 }
 
 /// Renders every diagnostic of a broken file.
@@ -135,15 +194,15 @@ pub fn diagnostics(diags: &[Diagnostic]) -> String {
     out
 }
 
-/// Counts of a finished run.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// Counts of a finished run: scenarios, and steps that did not simply pass.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Summary {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
-    /// Stopped at a step listed as unsupported by the target (not failures).
-    pub unsupported: usize,
     pub invalid: usize,
+    /// Steps per kind, over every scenario that ran.
+    pub steps: BTreeMap<StepKind, usize>,
 }
 
 impl Summary {
@@ -154,27 +213,39 @@ impl Summary {
             ..Summary::default()
         };
         for r in runs {
-            match r.outcome {
+            match r.outcome() {
                 Outcome::Passed => s.passed += 1,
                 Outcome::Skipped(_) => s.skipped += 1,
                 Outcome::Failed(_) => s.failed += 1,
-                Outcome::Unsupported(_) => s.unsupported += 1,
+            }
+            for step in &r.steps {
+                *s.steps.entry(step.outcome.kind()).or_default() += 1;
             }
         }
         s
     }
 
-    /// `12 passed, 1 failed, 2 skipped` (and known-unsupported scenarios and invalid files, when any).
+    /// `12 passed, 1 failed, 2 skipped` (and invalid files, when any), then
+    /// the steps that were new or known deviations, not enforced,
+    /// unsupported or blocked, when any.
     pub fn line(&self) -> String {
         let mut line = format!(
             "{} passed, {} failed, {} skipped",
             self.passed, self.failed, self.skipped
         );
-        if self.unsupported > 0 {
-            let _ = write!(line, ", {} known unsupported", self.unsupported);
-        }
         if self.invalid > 0 {
             let _ = write!(line, ", {} invalid", self.invalid);
+        }
+        let steps: Vec<String> = StepKind::ALL
+            .iter()
+            .filter(|k| !matches!(k, StepKind::Pass | StepKind::Skipped))
+            .filter_map(|k| {
+                let n = self.steps.get(k).copied().unwrap_or(0);
+                (n > 0).then(|| format!("{n} {}", k.name()))
+            })
+            .collect();
+        if !steps.is_empty() {
+            let _ = write!(line, "; steps: {}", steps.join(", "));
         }
         line
     }
@@ -182,18 +253,13 @@ impl Summary {
 
 /// The exit code: invalid files (2) weigh more than target failures (3),
 /// which weigh more than mismatches (4), which weigh more than unlisted
-/// unsupported operations (5). Listed unsupported steps do not fail.
+/// unsupported operations (5), over every failing step of every scenario.
+/// Listed unsupported, not enforced and blocked steps do not fail.
 pub fn exit_code(runs: &[ScenarioRun], invalid: usize) -> i32 {
     if invalid > 0 {
         return exit::INVALID_SCENARIO;
     }
-    let worst = runs
-        .iter()
-        .filter_map(|r| match &r.outcome {
-            Outcome::Failed(f) => Some(f.kind),
-            _ => None,
-        })
-        .min();
+    let worst = runs.iter().flat_map(|r| r.failures()).map(|f| f.kind).min();
     match worst {
         None => exit::OK,
         Some(FailureKind::Scenario) => exit::INVALID_SCENARIO,
@@ -224,83 +290,159 @@ fn secs(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::engine::Failure;
+    use crate::run::deviations::Deviation;
+    use crate::run::outcome::StepResult;
 
-    fn run(outcome: Outcome) -> ScenarioRun {
-        ScenarioRun {
-            name: "n".into(),
-            file: "f.yaml".into(),
-            outcome,
-            elapsed: Duration::ZERO,
-            transcript: serde_json::Value::Null,
-            skipped_steps: vec![],
-            warnings: vec![],
-            known_deviations: vec![],
+    fn run(steps: Vec<StepOutcome>) -> ScenarioRun {
+        let mut run = ScenarioRun::new("n", "f.yaml");
+        run.steps = steps
+            .into_iter()
+            .enumerate()
+            .map(|(i, outcome)| StepResult {
+                number: i + 1,
+                title: format!("step-{}", i + 1),
+                call: Some("InitiateAuth"),
+                in_transcript: true,
+                outcome,
+            })
+            .collect();
+        run
+    }
+
+    fn failure(kind: FailureKind, step: &str, message: &str) -> Box<Failure> {
+        Box::new(Failure::new(kind, step, "f.yaml:1:1", message))
+    }
+
+    fn new(kind: FailureKind) -> StepOutcome {
+        StepOutcome::NewDeviation(failure(kind, "s", "m"))
+    }
+
+    fn unsupported(listed: bool) -> StepOutcome {
+        StepOutcome::Unsupported {
+            failure: failure(FailureKind::Unsupported, "s", "X is unsupported by moto"),
+            listed: listed.then(|| Deviation {
+                scenario: "f.yaml".into(),
+                step: "s".into(),
+                path: None,
+                kind: DeviationKind::Unsupported,
+                reason: "r".into(),
+            }),
         }
     }
 
-    fn failed(kind: FailureKind) -> Outcome {
-        Outcome::Failed(Box::new(Failure::new(kind, "s", "f.yaml:1:1", "m")))
+    fn blocked(by: usize) -> StepOutcome {
+        StepOutcome::Blocked(Blocker {
+            number: Some(by),
+            title: format!("step-{by}"),
+            missing: "`session`".into(),
+        })
+    }
+
+    fn skipped() -> ScenarioRun {
+        let mut r = run(vec![]);
+        r.skipped = Some("r".into());
+        r
     }
 
     #[test]
     fn exit_codes_by_failure_kind() {
-        assert_eq!(exit_code(&[run(Outcome::Passed)], 0), 0);
-        assert_eq!(exit_code(&[run(Outcome::Passed)], 1), 2);
-        assert_eq!(exit_code(&[run(failed(FailureKind::Mismatch))], 0), 4);
+        let pass = || run(vec![StepOutcome::Pass]);
+        let failed = |kind| run(vec![new(kind)]);
+        assert_eq!(exit_code(&[pass()], 0), 0);
+        assert_eq!(exit_code(&[pass()], 1), 2);
+        assert_eq!(exit_code(&[failed(FailureKind::Mismatch)], 0), 4);
         assert_eq!(
             exit_code(
-                &[
-                    run(failed(FailureKind::Mismatch)),
-                    run(failed(FailureKind::Target))
-                ],
+                &[failed(FailureKind::Mismatch), failed(FailureKind::Target)],
                 0
             ),
             3
         );
-        assert_eq!(exit_code(&[run(failed(FailureKind::Scenario))], 0), 2);
-        assert_eq!(exit_code(&[run(Outcome::Skipped("r".into()))], 0), 0);
-        assert_eq!(exit_code(&[run(failed(FailureKind::Unsupported))], 0), 5);
+        assert_eq!(exit_code(&[failed(FailureKind::Scenario)], 0), 2);
+        assert_eq!(exit_code(&[skipped()], 0), 0);
+        assert_eq!(exit_code(&[run(vec![unsupported(false)])], 0), 5);
         assert_eq!(
             exit_code(
-                &[
-                    run(failed(FailureKind::Unsupported)),
-                    run(failed(FailureKind::Mismatch))
-                ],
+                &[run(vec![unsupported(false)]), failed(FailureKind::Mismatch)],
                 0
             ),
             4
         );
-        let known = Outcome::Unsupported(Box::new(Failure::new(
-            FailureKind::Unsupported,
-            "s",
-            "f.yaml:1:1",
-            "m",
-        )));
-        assert_eq!(exit_code(&[run(known)], 0), 0);
+        // Every failing step counts, not only the first.
+        assert_eq!(
+            exit_code(
+                &[run(vec![unsupported(false), new(FailureKind::Mismatch)])],
+                0
+            ),
+            4
+        );
+        // Listed unsupported and blocked steps do not fail.
+        assert_eq!(exit_code(&[run(vec![unsupported(true), blocked(1)])], 0), 0);
     }
 
     #[test]
     fn summary_line() {
         let runs = [
-            run(Outcome::Passed),
-            run(Outcome::Skipped("x".into())),
-            run(failed(FailureKind::Target)),
+            run(vec![StepOutcome::Pass]),
+            skipped(),
+            run(vec![new(FailureKind::Target)]),
         ];
         assert_eq!(
             Summary::of(&runs, 1).line(),
-            "1 passed, 1 failed, 1 skipped, 1 invalid"
+            "1 passed, 1 failed, 1 skipped, 1 invalid; steps: 1 new deviation"
         );
-        let known = Outcome::Unsupported(Box::new(Failure::new(
-            FailureKind::Unsupported,
-            "s",
-            "f.yaml:1:1",
-            "m",
-        )));
-        let runs = [run(Outcome::Passed), run(known)];
+        let runs = [
+            run(vec![StepOutcome::Pass]),
+            run(vec![unsupported(true), blocked(1), blocked(1)]),
+        ];
         assert_eq!(
             Summary::of(&runs, 0).line(),
-            "1 passed, 0 failed, 0 skipped, 1 known unsupported"
+            "2 passed, 0 failed, 0 skipped; steps: 1 unsupported, 2 blocked"
+        );
+    }
+
+    /// Every failing step is shown in full, after the first too; blocked
+    /// steps are listed with the step that blocked them, and counted.
+    #[test]
+    fn every_failing_step_and_the_blocked_ones_are_shown() {
+        console::set_colors_enabled(false);
+        let r = run(vec![
+            unsupported(true),
+            StepOutcome::NewDeviation(failure(
+                FailureKind::Mismatch,
+                "step-2",
+                "GetUser did not answer as expected",
+            )),
+            blocked(1),
+            StepOutcome::Pass,
+            StepOutcome::NewDeviation(failure(
+                FailureKind::Mismatch,
+                "step-5",
+                "AdminGetUser did not answer as expected",
+            )),
+        ]);
+        let shown = scenario_result(&r);
+        assert!(shown.starts_with("FAIL  f.yaml  n"), "{shown}");
+        let second = shown.find("step 2 `step-2`").expect(&shown);
+        let fifth = shown.find("step 5 `step-5`").expect(&shown);
+        assert!(second < fifth, "{shown}");
+        assert!(
+            shown.contains("AdminGetUser did not answer as expected"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("X is unsupported by moto (listed as unsupported)"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(
+                "1 step(s) blocked by step 1 (step-1), needing `session`: step 3 `step-3`"
+            ),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("steps: 1 pass, 2 new deviation, 1 unsupported, 1 blocked"),
+            "{shown}"
         );
     }
 }

@@ -1,8 +1,15 @@
 //! JUnit XML, so CI systems show scenario results natively: one
 //! `<testsuite>` per target, one `<testcase>` per scenario, `<failure>` (a
 //! mismatch, an unsupported step, an invalid file) or `<error>` (the target
-//! could not be reached, a fixture or teardown failed) with the step and
-//! details, `<skipped>` with the reason. The XML itself is quick-junit's.
+//! could not be reached, a fixture or teardown failed) listing every failing
+//! step with its details, `<skipped>` with the reason. The XML itself is
+//! quick-junit's.
+//!
+//! One test case per scenario, not per step: a scenario is what a user
+//! writes, filters and reruns (`run --filter`, the `cargo test` trials), and
+//! its steps depend on each other, so a step alone is not a test one could
+//! rerun; blocked, not-enforced and listed-unsupported steps are named in the
+//! case's output instead.
 //!
 //! Everything written comes from normalised, scrubbed run data.
 
@@ -12,7 +19,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::run::engine::{FailureKind, Outcome, ScenarioRun};
+use crate::run::outcome::{Failure, FailureKind, Outcome, ScenarioRun, StepOutcome};
 
 /// One test suite (a target).
 #[derive(Debug, Clone)]
@@ -86,41 +93,64 @@ pub fn suite_of_runs(target: &str, runs: &[ScenarioRun], invalid: &[(String, Str
     let mut cases: Vec<Case> = runs
         .iter()
         .map(|run| {
-            let result = match &run.outcome {
+            let result = match run.outcome() {
                 Outcome::Passed => CaseResult::Passed,
-                Outcome::Skipped(reason) => CaseResult::Skipped(reason.clone()),
-                Outcome::Unsupported(f) => {
-                    CaseResult::Skipped(format!("known unsupported at `{}`: {}", f.step, f.message))
-                }
-                Outcome::Failed(f) => {
-                    let mut details = format!("step: {}\nat: {}\n", f.step, f.location);
-                    for from in f.called_from.iter().rev() {
-                        let _ = writeln!(details, "used from: {from}");
-                    }
-                    let _ = writeln!(details, "{}", f.message);
-                    for d in &f.details {
-                        let _ = writeln!(details, "- {d}");
-                    }
-                    if let Some(hint) = &f.hint {
-                        let _ = writeln!(details, "hint: {hint}");
-                    }
-                    for (label, value) in [("request", &f.request), ("response", &f.response)] {
-                        if let Some(v) = value {
-                            let _ = writeln!(
-                                details,
-                                "{label}:\n{}",
-                                serde_json::to_string_pretty(v).unwrap_or_default()
-                            );
+                Outcome::Skipped(reason) => CaseResult::Skipped(reason),
+                Outcome::Failed(kind) => {
+                    let failures: Vec<(Option<usize>, &Failure)> = failing_steps(run);
+                    let mut details = String::new();
+                    for (number, f) in &failures {
+                        if !details.is_empty() {
+                            details.push('\n');
                         }
+                        failure_text(&mut details, *number, f);
                     }
+                    let message = match failures.as_slice() {
+                        [(_, f)] => format!("step `{}`: {}", f.step, f.message),
+                        many => format!(
+                            "{} failures: {}",
+                            many.len(),
+                            many.iter()
+                                .map(|(_, f)| format!("`{}`", f.step))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    };
                     CaseResult::Failed {
-                        message: format!("step `{}`: {}", f.step, f.message),
+                        message,
                         details,
-                        kind: f.kind.into(),
+                        kind: kind.into(),
                     }
                 }
             };
             let mut out = String::new();
+            for step in &run.steps {
+                match &step.outcome {
+                    StepOutcome::Unsupported {
+                        failure,
+                        listed: Some(_),
+                    } => {
+                        let _ = writeln!(
+                            out,
+                            "step {} `{}`: known unsupported: {}",
+                            step.number, step.title, failure.message
+                        );
+                    }
+                    StepOutcome::Blocked(b) => {
+                        let needing = if b.missing.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", needing {}", b.missing)
+                        };
+                        let _ = writeln!(
+                            out,
+                            "step {} `{}`: blocked by {b}{needing}",
+                            step.number, step.title
+                        );
+                    }
+                    _ => {}
+                }
+            }
             for d in &run.known_deviations {
                 let _ = writeln!(out, "known deviation: {d}");
             }
@@ -152,6 +182,48 @@ pub fn suite_of_runs(target: &str, runs: &[ScenarioRun], invalid: &[(String, Str
     Suite {
         name: target.to_string(),
         cases,
+    }
+}
+
+/// Every failure of `run` with its step's number (`None` outside the steps).
+fn failing_steps(run: &ScenarioRun) -> Vec<(Option<usize>, &Failure)> {
+    run.steps
+        .iter()
+        .filter_map(|s| s.outcome.failure().map(|f| (Some(s.number), f)))
+        .chain(run.errors.iter().map(|f| (None, f)))
+        .collect()
+}
+
+/// One failure as text: the step, where, the message, every failed check,
+/// the hint, the (normalised) request and response.
+fn failure_text(details: &mut String, number: Option<usize>, f: &Failure) {
+    match number {
+        Some(n) => {
+            let _ = writeln!(details, "step {n}: {}", f.step);
+        }
+        None => {
+            let _ = writeln!(details, "step: {}", f.step);
+        }
+    }
+    let _ = writeln!(details, "at: {}", f.location);
+    for from in f.called_from.iter().rev() {
+        let _ = writeln!(details, "used from: {from}");
+    }
+    let _ = writeln!(details, "{}", f.message);
+    for d in &f.details {
+        let _ = writeln!(details, "- {d}");
+    }
+    if let Some(hint) = &f.hint {
+        let _ = writeln!(details, "hint: {hint}");
+    }
+    for (label, value) in [("request", &f.request), ("response", &f.response)] {
+        if let Some(v) = value {
+            let _ = writeln!(
+                details,
+                "{label}:\n{}",
+                serde_json::to_string_pretty(v).unwrap_or_default()
+            );
+        }
     }
 }
 
@@ -214,19 +286,27 @@ pub fn write(file: &Path, suites: &[Suite]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::engine::Failure;
+    use crate::run::outcome::{Blocker, StepResult};
 
-    fn run(name: &str, outcome: Outcome) -> ScenarioRun {
-        ScenarioRun {
-            name: name.into(),
-            file: format!("scenarios/{name}.yaml").into(),
-            outcome,
-            elapsed: std::time::Duration::from_millis(1500),
-            transcript: serde_json::Value::Null,
-            skipped_steps: vec![],
-            warnings: vec![],
-            known_deviations: vec![],
-        }
+    fn run(name: &str, steps: Vec<StepOutcome>) -> ScenarioRun {
+        let mut run = ScenarioRun::new(name, format!("scenarios/{name}.yaml"));
+        run.elapsed = std::time::Duration::from_millis(1500);
+        run.steps = steps
+            .into_iter()
+            .enumerate()
+            .map(|(i, outcome)| StepResult {
+                number: i + 1,
+                title: format!("step-{}", i + 1),
+                call: Some("InitiateAuth"),
+                in_transcript: true,
+                outcome,
+            })
+            .collect();
+        run
+    }
+
+    fn new(f: Failure) -> StepOutcome {
+        StepOutcome::NewDeviation(Box::new(f))
     }
 
     #[test]
@@ -244,11 +324,13 @@ mod tests {
             "b.yaml",
             "could not reach the target: connection refused",
         );
+        let mut skip = run("skip", vec![]);
+        skip.skipped = Some("only on aws".into());
         let runs = [
-            run("ok", Outcome::Passed),
-            run("bad", Outcome::Failed(Box::new(f))),
-            run("down", Outcome::Failed(Box::new(unreachable))),
-            run("skip", Outcome::Skipped("only on aws".into())),
+            run("ok", vec![StepOutcome::Pass]),
+            run("bad", vec![new(f)]),
+            ScenarioRun::failed("down", "scenarios/down.yaml", unreachable),
+            skip,
         ];
         let xml = render(&[suite_of_runs(
             "stub",
@@ -286,7 +368,11 @@ mod tests {
         let file = dir.join("new/folder/junit.xml");
         write(
             &file,
-            &[suite_of_runs("stub", &[run("ok", Outcome::Passed)], &[])],
+            &[suite_of_runs(
+                "stub",
+                &[run("ok", vec![StepOutcome::Pass])],
+                &[],
+            )],
         )
         .unwrap();
         assert!(
@@ -295,5 +381,52 @@ mod tests {
                 .contains("<testcase name=\"ok\"")
         );
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// One test case per scenario, whose failure lists every failing step;
+    /// blocked steps are named in its output, and do not fail it.
+    #[test]
+    fn a_failure_lists_every_failing_step() {
+        let mismatch = |step: &str, message: &str| {
+            let mut f = Failure::new(FailureKind::Mismatch, step, "a.yaml:3:5", message);
+            f.details = vec![format!("{step}: a detail")];
+            f
+        };
+        let blocked = StepOutcome::Blocked(Blocker {
+            number: Some(1),
+            title: "step-1".into(),
+            missing: "`session`".into(),
+        });
+        let runs = [run(
+            "bad",
+            vec![
+                new(mismatch(
+                    "step-1",
+                    "InitiateAuth did not answer as expected",
+                )),
+                blocked,
+                new(mismatch("step-3", "GetUser did not answer as expected")),
+            ],
+        )];
+        let xml = render(&[suite_of_runs("moto", &runs, &[])]);
+        assert!(
+            xml.contains("tests=\"1\" skipped=\"0\" failures=\"1\" errors=\"0\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("message=\"2 failures: `step-1`, `step-3`\" type=\"mismatch\""),
+            "{xml}"
+        );
+        for shown in [
+            "step 1: step-1",
+            "InitiateAuth did not answer as expected",
+            "- step-1: a detail",
+            "step 3: step-3",
+            "GetUser did not answer as expected",
+            "- step-3: a detail",
+            "step 2 `step-2`: blocked by step 1 (step-1), needing `session`",
+        ] {
+            assert!(xml.contains(shown), "{shown}: {xml}");
+        }
     }
 }

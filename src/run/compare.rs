@@ -1,14 +1,16 @@
 //! A run judged against the reference: every step's normalised answer
 //! compared, path by path, with the reference snapshot's, and every
-//! difference classified against the target's listed deviations. The suite
-//! uses it to judge listed deviations; the parity report shows it.
+//! difference classified against the target's listed deviations. Steps that
+//! did not run because their inputs were missing are counted as blocked,
+//! never compared. The suite uses it to judge listed deviations; the parity
+//! report shows it.
 
 use serde::Serialize;
 use serde_json::Value;
 
 use super::deviations::{Deviation, Deviations};
 use super::diff::{self, Difference, step_differences};
-use super::engine::{FailureKind, Outcome, ScenarioRun};
+use super::outcome::{Blocker, ScenarioRun, StepOutcome, StepResult};
 
 /// How a scenario fared on a target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -97,8 +99,12 @@ pub enum StepState {
     Equal,
     /// The answer differs (see the differences).
     Different,
-    /// The run stopped before this step.
-    NotReached,
+    /// Not run: an earlier step (or the fixture) did not produce its inputs (see `blocked_by`).
+    Blocked,
+    /// The target does not implement the step's operation: no answer to compare.
+    Unsupported,
+    /// The step failed before an answer could be compared (see the cell's failures).
+    Failed,
     /// The step is skipped on this target.
     Skipped,
     /// The run passed but has no such step: the reference is out of date.
@@ -114,14 +120,55 @@ pub struct StepComparison {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub call: Option<String>,
     pub state: StepState,
+    /// What blocked the step, when it is blocked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<BlockedBy>,
     pub differences: Vec<PathDifference>,
 }
 
-/// Why a run failed (already normalised and scrubbed by the engine).
+/// The step (or setup) a blocked step waited on, as reported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BlockedBy {
+    /// The blocking step's number in the run (`None`: the scenario's setup).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<usize>,
+    pub step: String,
+    /// What it did not produce.
+    pub missing: String,
+}
+
+impl From<&Blocker> for BlockedBy {
+    fn from(b: &Blocker) -> BlockedBy {
+        BlockedBy {
+            number: b.number,
+            step: b.title.clone(),
+            missing: b.missing.clone(),
+        }
+    }
+}
+
+/// `step 3 (sign in)` or `the pool fixture`, and what is missing.
+impl std::fmt::Display for BlockedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.number {
+            Some(n) => write!(f, "blocked by step {n} ({})", self.step)?,
+            None => write!(f, "blocked by the {}", self.step)?,
+        }
+        if !self.missing.is_empty() {
+            write!(f, ": needs {}", self.missing)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a step or run failed (already normalised and scrubbed by the engine).
 #[derive(Debug, Clone, Serialize)]
 pub struct FailureInfo {
-    /// `mismatch`, `target` or `scenario`.
+    /// `mismatch`, `target`, `scenario` or `unsupported`.
     pub kind: &'static str,
+    /// The failing step's number in the run (`None`: outside the steps, e.g. the fixture).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<usize>,
     pub step: String,
     pub location: String,
     pub message: String,
@@ -136,16 +183,19 @@ pub struct Cell {
     /// Skip reason, or a note (e.g. no reference snapshot).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    /// An unlisted failure of the run itself (an expectation or the target).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure: Option<FailureInfo>,
+    /// Every unlisted failure of the run (a step's expectations, an
+    /// unsupported operation, the target, the fixture), in order.
+    pub failures: Vec<FailureInfo>,
     pub steps: Vec<StepComparison>,
     /// Listed deviations that occurred.
     pub known: Vec<Listed>,
     /// Listed deviations that did not occur.
     pub unexpected_passes: Vec<Listed>,
+    /// Reference steps that ran (not blocked, not skipped).
     pub compared_steps: usize,
     pub equal_steps: usize,
+    /// Reference steps that did not run because their inputs were missing.
+    pub blocked_steps: usize,
 }
 
 impl Cell {
@@ -167,55 +217,63 @@ pub fn compare(run: &ScenarioRun, reference: Option<&Value>, deviations: &Deviat
         target: String::new(),
         status: Status::Pass,
         note: None,
-        failure: None,
+        failures: Vec::new(),
         steps: Vec::new(),
         known: Vec::new(),
         unexpected_passes: Vec::new(),
         compared_steps: 0,
         equal_steps: 0,
+        blocked_steps: 0,
     };
-    let (failure, unsupported) = match &run.outcome {
-        Outcome::Skipped(reason) => {
-            cell.status = Status::Skipped;
-            cell.note = Some(reason.clone());
-            return cell;
-        }
-        Outcome::Passed => (None, None),
-        Outcome::Failed(f) => (Some(f), None),
-        // Listed as unsupported: the scenario ended at that step, as known.
-        Outcome::Unsupported(f) => (None, Some(f)),
-    };
-    if let Some(f) = unsupported {
-        cell.note = Some(format!("{}: {}", f.step, f.message));
+    if let Some(reason) = &run.skipped {
+        cell.status = Status::Skipped;
+        cell.note = Some(reason.clone());
+        return cell;
     }
-    // The step where the run ended early, if it did.
-    let ended_at = failure.or(unsupported);
-    cell.failure = failure.map(|f| FailureInfo {
-        kind: match f.kind {
-            FailureKind::Mismatch => "mismatch",
-            FailureKind::Target => "target",
-            FailureKind::Scenario => "scenario",
-            FailureKind::Unsupported => "unsupported",
-        },
-        step: f.step.clone(),
-        location: f.location.clone(),
-        message: f.message.clone(),
-        details: f.details.clone(),
-    });
+    let numbered = run
+        .steps
+        .iter()
+        .filter_map(|s| s.outcome.failure().map(|f| (Some(s.number), f)));
+    cell.failures = numbered
+        .chain(run.errors.iter().map(|f| (None, f)))
+        .map(|(number, f)| FailureInfo {
+            kind: f.kind.name(),
+            number,
+            step: f.step.clone(),
+            location: f.location.clone(),
+            message: f.message.clone(),
+            details: f.details.clone(),
+        })
+        .collect();
+    let unsupported: Vec<&StepResult> = run
+        .steps
+        .iter()
+        .filter(|s| matches!(s.outcome, StepOutcome::Unsupported { .. }))
+        .collect();
+    if let Some(first) = unsupported.first()
+        && let StepOutcome::Unsupported { failure, .. } = &first.outcome
+    {
+        let more = match unsupported.len() {
+            1 => String::new(),
+            n => format!(" (and {} more unsupported step(s))", n - 1),
+        };
+        cell.note = Some(format!("{}: {}{more}", failure.step, failure.message));
+    }
     let listed: Vec<&Deviation> = deviations.for_scenario(&run.file).collect();
     let mut matched: Vec<&Deviation> = listed
         .iter()
         .copied()
         .filter(|d| run.known_deviations.contains(d))
         .collect();
-    let skipped_here = |title: &str| {
-        run.skipped_steps
-            .iter()
-            .any(|s| s.starts_with(&format!("{title}: ")))
-    };
     let actual_steps = steps(&run.transcript);
     let mut used = vec![false; actual_steps.len()];
-    let mut new_found = failure.is_some();
+    // Results of steps with no exchange in the transcript, matched by title in order.
+    let mut unanswered: Vec<Option<&StepResult>> = run
+        .steps
+        .iter()
+        .map(|s| (!s.in_transcript).then_some(s))
+        .collect();
+    let mut new_found = !cell.failures.is_empty();
     let mut placeholders = diff::Placeholders::default();
     if let Some(reference) = reference {
         for ref_step in steps(reference) {
@@ -232,43 +290,61 @@ pub fn compare(run: &ScenarioRun, reference: Option<&Value>, deviations: &Deviat
                 step: title.to_string(),
                 call,
                 state: StepState::Equal,
+                blocked_by: None,
                 differences: Vec::new(),
             };
-            match position {
-                Some(i) => {
-                    used[i] = true;
-                    cell.compared_steps += 1;
-                    for difference in step_differences(ref_step, actual_steps[i], &mut placeholders)
-                    {
-                        let entry = listed
-                            .iter()
-                            .copied()
-                            .find(|d| d.step == title && d.covers(&difference.path));
-                        if let Some(d) = entry {
-                            if !matched.contains(&d) {
-                                matched.push(d);
-                            }
-                        } else {
-                            new_found = true;
+            if let Some(i) = position {
+                used[i] = true;
+                cell.compared_steps += 1;
+                for difference in step_differences(ref_step, actual_steps[i], &mut placeholders) {
+                    let entry = listed
+                        .iter()
+                        .copied()
+                        .find(|d| d.step == title && d.covers(&difference.path));
+                    if let Some(d) = entry {
+                        if !matched.contains(&d) {
+                            matched.push(d);
                         }
-                        comparison.differences.push(PathDifference {
-                            suggested_kind: difference.suggested_kind().name(),
-                            listed: entry.map(Listed::from),
-                            difference,
-                        });
-                    }
-                    if comparison.differences.is_empty() {
-                        cell.equal_steps += 1;
                     } else {
-                        comparison.state = StepState::Different;
+                        new_found = true;
                     }
+                    comparison.differences.push(PathDifference {
+                        suggested_kind: difference.suggested_kind().name(),
+                        listed: entry.map(Listed::from),
+                        difference,
+                    });
                 }
-                None if skipped_here(title) => comparison.state = StepState::Skipped,
-                None if ended_at.is_some() => {
+                if comparison.differences.is_empty() {
+                    cell.equal_steps += 1;
+                } else {
+                    comparison.state = StepState::Different;
+                }
+                cell.steps.push(comparison);
+                continue;
+            }
+            let result = unanswered
+                .iter_mut()
+                .find(|r| r.is_some_and(|r| r.title == title))
+                .and_then(Option::take);
+            match result.map(|r| &r.outcome) {
+                Some(StepOutcome::Skipped(_)) => comparison.state = StepState::Skipped,
+                Some(StepOutcome::Blocked(b)) => {
+                    cell.blocked_steps += 1;
+                    comparison.state = StepState::Blocked;
+                    comparison.blocked_by = Some(BlockedBy::from(b));
+                }
+                Some(StepOutcome::Unsupported { .. }) => {
                     cell.compared_steps += 1;
-                    comparison.state = StepState::NotReached;
+                    comparison.state = StepState::Unsupported;
                 }
-                None => {
+                // Failed before an answer (a template, the SRP maths, the
+                // target): the failure is in the cell's failures.
+                Some(StepOutcome::NewDeviation(_)) => {
+                    cell.compared_steps += 1;
+                    comparison.state = StepState::Failed;
+                }
+                // Ran, but left out of the transcript (`snapshot: false`), or no such step.
+                _ => {
                     cell.compared_steps += 1;
                     comparison.state = StepState::MissingInRun;
                     whole_step(&mut comparison, &listed, &mut matched, &mut new_found);
@@ -282,21 +358,28 @@ pub fn compare(run: &ScenarioRun, reference: Option<&Value>, deviations: &Deviat
                 step: step_title(a).to_string(),
                 call: a.get("call").and_then(Value::as_str).map(String::from),
                 state: StepState::NotInReference,
+                blocked_by: None,
                 differences: Vec::new(),
             };
             whole_step(&mut comparison, &listed, &mut matched, &mut new_found);
             cell.steps.push(comparison);
         }
     }
-    let reached = |step: &str| {
-        ended_at.is_none()
-            || actual_steps.iter().any(|a| step_title(a) == step)
-            || ended_at.is_some_and(|f| f.step == step)
+    // An entry can be judged only where its step ran; one naming no step of
+    // the run is stale too, unless the run never got to its steps (it could
+    // not connect).
+    let got_to_steps = !run.steps.is_empty() || run.errors.is_empty();
+    let ran = |step: &str| {
+        let mut results = run.steps.iter().filter(|s| s.title == step).peekable();
+        match results.peek() {
+            None => got_to_steps,
+            Some(_) => results.any(|s| s.outcome.ran()),
+        }
     };
     for d in &listed {
         if matched.contains(d) {
             cell.known.push(Listed::from(*d));
-        } else if reached(&d.step) && !skipped_here(&d.step) {
+        } else if ran(&d.step) {
             cell.unexpected_passes.push(Listed::from(*d));
         }
     }
@@ -304,7 +387,7 @@ pub fn compare(run: &ScenarioRun, reference: Option<&Value>, deviations: &Deviat
         Status::NewDeviation
     } else if !cell.unexpected_passes.is_empty() {
         Status::UnexpectedPass
-    } else if unsupported.is_some() {
+    } else if !unsupported.is_empty() {
         Status::Unsupported
     } else if !cell.known.is_empty() {
         Status::KnownDeviation

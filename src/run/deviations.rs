@@ -75,7 +75,8 @@ pub enum DeviationKind {
     /// A check AWS makes (a code, a hash, a session) is not made by the target.
     NotEnforced,
     /// The target does not implement the operation or feature: the step is
-    /// not run past; the scenario ends there as known-unsupported.
+    /// known-unsupported (whatever the target answered) and the scenario goes
+    /// on; steps that need what it would have saved are blocked.
     Unsupported,
 }
 
@@ -229,7 +230,7 @@ impl Deviations {
     }
 
     /// The `unsupported` entry for `step` of `scenario`: the target does not
-    /// implement what the step needs, so the scenario ends at that step
+    /// implement what the step needs, so the step is known-unsupported
     /// (whatever the target answered there).
     pub fn find_unsupported(&self, scenario: &Path, step: &str) -> Option<&Deviation> {
         let scenario = scenario.to_string_lossy();

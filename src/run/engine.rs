@@ -7,14 +7,14 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
 use crate::run::deviations::{Deviation, Deviations};
+use crate::run::outcome::{Blocker, Failure, FailureKind, ScenarioRun, StepOutcome, StepResult};
 
 use crate::auth::fill::fill_secret_hash;
 use crate::auth::jwt;
@@ -24,7 +24,7 @@ use crate::scenario::diagnostic::location;
 use crate::scenario::expect::Observed;
 use crate::scenario::template::{ClientCredentials, HelperState, RenderError, Templates, Vars};
 use crate::scenario::yaml::{Node, Span};
-use crate::scenario::{Action, Call, PoolFixture, Scenario, Step, Use};
+use crate::scenario::{Action, Call, PoolFixture, Scenario, Step, Use, humanize};
 use crate::targets::Connection;
 use crate::targets::aws::cleanup::{POOL_PREFIX, RUN_TAG, pool_name};
 use crate::targets::wire::{WireError, WireResponse};
@@ -59,164 +59,84 @@ impl RunSettings {
     }
 }
 
-/// How a scenario ended.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    Passed,
-    Skipped(String),
-    Failed(Box<Failure>),
-    /// The scenario stopped at a step the target's expectation file lists as
-    /// `kind: unsupported` (the target lacks the operation or feature the step
-    /// needs): a known gap, not a failure. (An unsupported answer that is not
-    /// listed is `Failed` with [`FailureKind::Unsupported`].)
-    Unsupported(Box<Failure>),
-}
+/// Operations whose answers the SRP assistant learns challenges and devices from.
+const SRP_SOURCES: &[&str] = &[
+    "InitiateAuth",
+    "AdminInitiateAuth",
+    "RespondToAuthChallenge",
+    "AdminRespondToAuthChallenge",
+    "ConfirmDevice",
+];
 
-/// What kind of failure, which decides the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum FailureKind {
-    /// The scenario is wrong at run time (undefined variable, bad template).
-    Scenario,
-    /// The target could not be reached or a fixture could not be set up or torn down.
-    Target,
-    /// A response differed from the expectation (or the snapshot).
-    Mismatch,
-    /// The target does not implement a step's operation (or cannot provide
-    /// a confirmation code), and its expectation file does not list it.
-    Unsupported,
-}
+/// Operations that deliver the confirmation codes `code()` reads, or use them up.
+const CODE_SOURCES: &[&str] = &[
+    "ConfirmSignUp",
+    "ConfirmForgotPassword",
+    "VerifyUserAttribute",
+    "SignUp",
+    "ResendConfirmationCode",
+    "ForgotPassword",
+    "AdminCreateUser",
+    "AdminResetUserPassword",
+    "UpdateUserAttributes",
+    "AdminUpdateUserAttributes",
+    "GetUserAttributeVerificationCode",
+];
 
-/// Why a scenario failed, ready to print (already normalised and scrubbed).
-#[derive(Debug, Clone)]
-pub struct Failure {
-    pub kind: FailureKind,
-    /// The step's title (with the flow it sits in).
-    pub step: String,
-    /// `file:line:col` of the failing YAML.
-    pub location: String,
-    /// Where the flow was used from, when the step is in a flow.
-    pub called_from: Vec<String>,
-    pub message: String,
-    /// One line per failed check.
-    pub details: Vec<String>,
-    pub hint: Option<String>,
-    pub request: Option<Value>,
-    pub response: Option<Value>,
-}
-
-impl Failure {
-    /// A failure with no details, request or response.
-    pub fn new(
-        kind: FailureKind,
-        step: impl Into<String>,
-        location: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Failure {
-        Failure {
-            kind,
-            step: step.into(),
-            location: location.into(),
-            called_from: Vec::new(),
-            message: message.into(),
-            details: Vec::new(),
-            hint: None,
-            request: None,
-            response: None,
-        }
-    }
-}
-
-/// The result of one scenario run.
-#[derive(Debug, Clone)]
-pub struct ScenarioRun {
-    pub name: String,
-    pub file: PathBuf,
-    pub outcome: Outcome,
-    pub elapsed: Duration,
-    /// Normalised requests and responses, for the snapshot.
-    pub transcript: Value,
-    /// Steps skipped on this target, with reasons.
-    pub skipped_steps: Vec<String>,
-    /// Problems that did not fail the scenario (e.g. teardown trouble, a listed deviation that no longer occurs).
-    pub warnings: Vec<String>,
-    /// Listed deviations that occurred (each entry once; shown as `step › path: reason`).
-    pub known_deviations: Vec<Deviation>,
-}
-
-impl ScenarioRun {
-    /// Where the target did not implement a step, listed or not (for parity
-    /// matrices: the "unsupported" cell).
-    pub fn unsupported(&self) -> Option<&Failure> {
-        match &self.outcome {
-            Outcome::Unsupported(f) => Some(f),
-            Outcome::Failed(f) if f.kind == FailureKind::Unsupported => Some(f),
-            _ => None,
-        }
-    }
-}
-
-/// Runs `scenario` on `conn`.
+/// Runs `scenario` on `conn`. Every step runs where its inputs exist; a
+/// failed setup blocks every step; teardown always runs.
 pub async fn run_scenario(
     scenario: &Scenario,
     conn: &Connection,
     settings: &RunSettings,
 ) -> ScenarioRun {
     let started = Instant::now();
-    let mut run = ScenarioRun {
-        name: scenario.name.clone(),
-        file: scenario.source.path.clone(),
-        outcome: Outcome::Passed,
-        elapsed: Duration::ZERO,
-        transcript: Value::Null,
-        skipped_steps: Vec::new(),
-        warnings: Vec::new(),
-        known_deviations: Vec::new(),
-    };
+    let mut run = ScenarioRun::new(scenario.name.clone(), scenario.source.path.clone());
     if let Some(reason) = scenario.targets.skip_reason_for(&settings.names()) {
-        run.outcome = Outcome::Skipped(reason);
+        run.skipped = Some(reason);
         return run;
     }
     if scenario.needs_virtual_clock && !conn.clock.is_virtual() {
-        run.outcome = Outcome::Skipped(format!(
+        run.skipped = Some(format!(
             "`clock: virtual`: needs the stub's virtual clock, {} runs on real time",
             settings.target
         ));
         return run;
     }
     let mut runner = Runner::new(scenario, conn, settings);
-    let mut result = runner.setup().await;
-    if result.is_ok() {
-        result = runner.run_steps(&scenario.steps, &[]).await;
+    match runner.setup().await {
+        Ok(()) => runner.run_steps(&scenario.steps, &[]).await,
+        Err(failure) => {
+            let title = if failure.step == "pool fixture" {
+                "pool fixture".to_string()
+            } else {
+                format!("scenario setup (`{}`)", failure.step)
+            };
+            let blocker = Blocker {
+                number: None,
+                title,
+                missing: String::new(),
+            };
+            runner.block_all(&scenario.steps, &blocker);
+            run.errors.push(failure);
+        }
     }
     let teardown = runner.teardown().await;
-    // A step listed as unsupported ends the scenario as a known gap, whether
-    // the target said so or answered something the scenario cannot go on from.
-    let result = result.map_err(|mut f| {
-        let answered = matches!(f.kind, FailureKind::Unsupported | FailureKind::Mismatch);
-        if answered && runner.is_known_unsupported(&f.step) {
-            f.kind = FailureKind::Unsupported;
-            Outcome::Unsupported(Box::new(f))
-        } else {
-            Outcome::Failed(Box::new(f))
-        }
-    });
-    run.outcome = match (result, teardown) {
-        // The step's failure is the outcome; what teardown left behind, and
-        // how to delete it, must not be lost with it.
-        (Err(outcome), Err(t)) => {
+    run.steps = std::mem::take(&mut runner.results);
+    if let Err(t) = teardown {
+        if run.failures().next().is_some() {
+            // The failure is the outcome; what teardown left behind, and
+            // how to delete it, must not be lost with it.
             let hint = t.hint.map(|h| format!("; {h}")).unwrap_or_default();
             run.warnings.push(format!("{}{hint}", t.message));
-            outcome
+        } else {
+            run.errors.push(t);
         }
-        (Err(outcome), Ok(())) => outcome,
-        (Ok(()), Err(t)) => Outcome::Failed(Box::new(t)),
-        (Ok(()), Ok(())) => Outcome::Passed,
-    };
+    }
     run.transcript = json!({ "scenario": scenario.name, "steps": runner.transcript });
     // Whether every listed deviation still occurs is judged by the suite,
     // which also compares with the reference snapshot (see suite::run_one).
     run.known_deviations = runner.known;
-    run.skipped_steps = runner.skipped;
     run.elapsed = started.elapsed();
     run
 }
@@ -228,21 +148,54 @@ struct Runner<'a> {
     vars: Vars,
     normalizer: Normalizer,
     transcript: Vec<Value>,
-    skipped: Vec<String>,
+    /// Every step's result so far.
+    results: Vec<StepResult>,
     /// Refresh token → the username it was issued for (for SECRET_HASH on refresh).
     refresh_users: HashMap<String, String>,
     /// Pools this run created (the fixture's and any made by a step), deleted at teardown.
     created_pools: Vec<String>,
     /// SRP sign-ins and tracked devices, to answer their challenges.
     srp: SrpAssistant,
-    /// Variables saved so far (a flow's saves outlive its parameters).
-    saved: Vec<String>,
+    /// Variables saved, or left missing, so far (a flow's saves outlive its parameters).
+    written: Vec<String>,
+    /// Variables a step did not produce (it failed, was unsupported or
+    /// blocked, or a listed deviation left the value out), with that step:
+    /// a step that reads one is blocked by it.
+    missing: HashMap<String, Blocker>,
+    /// Set when nothing after a step can run (the target failed, a wait was
+    /// not waited): every later step is blocked by it.
+    stopped: Option<Blocker>,
+    /// The latest step that could have given the SRP assistant a challenge or
+    /// device and did not pass.
+    srp_blocker: Option<Blocker>,
+    /// The latest sign-in or challenge answer, when it did not answer (it
+    /// failed, was unsupported or blocked): the SRP challenge a later step
+    /// answers would have come from it, not from an older sign-in.
+    srp_pending: Option<Blocker>,
+    /// The latest step that could have delivered a confirmation code (or used
+    /// one up) and did not pass: a listed deviation too, since a target that
+    /// accepts a code it should refuse uses the code up.
+    code_blocker: Option<Blocker>,
     /// Listed deviations that occurred.
     known: Vec<Deviation>,
+    /// Listed deviations that covered the current step's differences.
+    step_listed: Vec<Deviation>,
+    /// Whether the current step's exchange went into the transcript.
+    step_recorded: bool,
+    /// Whether the current step was answered with an error.
+    step_errored: bool,
     settings: &'a RunSettings,
 }
 
-type StepFuture<'b> = Pin<Box<dyn Future<Output = Result<(), Failure>> + Send + 'b>>;
+type StepFuture<'b> = Pin<Box<dyn Future<Output = ()> + Send + 'b>>;
+
+/// How a call step ended when it did not fail.
+enum Called {
+    /// Answered; differences, if any, were all listed (see `Runner::step_listed`).
+    Answered,
+    /// Not sent: an input is missing.
+    Blocked(Blocker),
+}
 
 impl<'a> Runner<'a> {
     fn new(scenario: &'a Scenario, conn: &'a Connection, settings: &'a RunSettings) -> Self {
@@ -257,12 +210,20 @@ impl<'a> Runner<'a> {
             vars,
             normalizer: Normalizer::new(),
             transcript: Vec::new(),
-            skipped: Vec::new(),
+            results: Vec::new(),
             refresh_users: HashMap::new(),
             created_pools: Vec::new(),
             srp: SrpAssistant::new(),
-            saved: Vec::new(),
+            written: Vec::new(),
+            missing: HashMap::new(),
+            stopped: None,
+            srp_blocker: None,
+            srp_pending: None,
+            code_blocker: None,
             known: Vec::new(),
+            step_listed: Vec::new(),
+            step_recorded: false,
+            step_errored: false,
             settings,
         }
     }
@@ -571,48 +532,208 @@ impl<'a> Runner<'a> {
         Box::pin(async move {
             for step in steps {
                 if let Some(reason) = step.targets.skip_reason_for(&self.settings.names()) {
-                    self.skipped.push(format!("{}: {reason}", step.title()));
+                    self.skip(step, reason);
                     continue;
                 }
-                let result = match &step.action {
-                    Action::Call(call) => self.call(step, call).await,
-                    // A wait cannot fail: listed as unsupported (e.g. the target never
-                    // expires what it waits for), it ends the scenario without waiting.
-                    Action::Wait(_) if self.is_known_unsupported(&step.title()) => {
-                        Err(Failure::new(
-                            FailureKind::Unsupported,
-                            step.title(),
-                            location(&step.source.path, step.span),
-                            format!(
-                                "not waiting: {} lists this step as unsupported",
-                                self.settings.target
-                            ),
-                        ))
-                    }
+                if let Some(blocker) = self.stopped.clone() {
+                    self.block(step, &blocker);
+                    continue;
+                }
+                match &step.action {
+                    Action::Call(call) => self.call_step(step, call, trail).await,
                     Action::Wait(d) => {
-                        let what = format!("{}: {}", self.scenario.name, step.title());
-                        self.conn.wait(*d, &what).await;
-                        Ok(())
+                        let number = self.results.len() + 1;
+                        let title = step.title();
+                        let outcome = match self.known_unsupported(&title) {
+                            // Listed as unsupported (e.g. the target never expires
+                            // what it waits for): not waited, and what follows
+                            // needs the time to have passed.
+                            Some(listed) => {
+                                self.stopped = Some(Blocker {
+                                    number: Some(number),
+                                    title: title.clone(),
+                                    missing: format!("the {} wait", humanize(*d)),
+                                });
+                                let mut failure = Failure::new(
+                                    FailureKind::Unsupported,
+                                    title.clone(),
+                                    location(&step.source.path, step.span),
+                                    format!(
+                                        "not waiting: {} lists this step as unsupported",
+                                        self.settings.target
+                                    ),
+                                );
+                                failure.called_from = trail.to_vec();
+                                StepOutcome::Unsupported {
+                                    failure: Box::new(failure),
+                                    listed: Some(listed),
+                                }
+                            }
+                            None => {
+                                let what = format!("{}: {title}", self.scenario.name);
+                                self.conn.wait(*d, &what).await;
+                                StepOutcome::Pass
+                            }
+                        };
+                        self.push(title, None, outcome);
                     }
                     Action::Use(u) => self.use_flow(step, u, trail).await,
-                };
-                if let Err(mut failure) = result {
-                    if !trail.is_empty() && failure.called_from.is_empty() {
-                        failure.called_from = trail.to_vec();
-                    }
-                    return Err(failure);
                 }
             }
-            Ok(())
         })
     }
 
-    async fn use_flow(
-        &mut self,
-        step: &Step,
-        flow_use: &Use,
-        trail: &[String],
-    ) -> Result<(), Failure> {
+    /// Records the next step's result.
+    fn push(&mut self, title: String, call: Option<&'static str>, outcome: StepOutcome) {
+        self.results.push(StepResult {
+            number: self.results.len() + 1,
+            title,
+            call,
+            in_transcript: std::mem::take(&mut self.step_recorded),
+            outcome,
+        });
+    }
+
+    /// Records `step` (every step of a flow) as skipped on this target.
+    fn skip(&mut self, step: &Step, reason: String) {
+        let call = match &step.action {
+            Action::Call(c) => Some(c.operation),
+            _ => None,
+        };
+        self.push(step.title(), call, StepOutcome::Skipped(reason));
+    }
+
+    /// Records `step` as blocked by `blocker` (a flow: each of its steps),
+    /// leaving what it would have saved missing.
+    fn block(&mut self, step: &Step, blocker: &Blocker) {
+        match &step.action {
+            Action::Call(call) => {
+                for save in &call.save {
+                    self.mark_missing(&save.var, blocker);
+                }
+                self.push(
+                    step.title(),
+                    Some(call.operation),
+                    StepOutcome::Blocked(blocker.clone()),
+                );
+            }
+            Action::Wait(_) => self.push(step.title(), None, StepOutcome::Blocked(blocker.clone())),
+            Action::Use(u) => self.block_all(&u.flow.steps, blocker),
+        }
+    }
+
+    /// Records every one of `steps` as blocked by `blocker` (or skipped, where it is).
+    fn block_all(&mut self, steps: &[Step], blocker: &Blocker) {
+        for step in steps {
+            match step.targets.skip_reason_for(&self.settings.names()) {
+                Some(reason) => self.skip(step, reason),
+                None => self.block(step, blocker),
+            }
+        }
+    }
+
+    /// `var` was not produced: `by` (a blocked step's blocker) owns it, so a
+    /// step that reads it is blocked by that step.
+    fn mark_missing(&mut self, var: &str, by: &Blocker) {
+        self.vars.remove(var);
+        let blocker = Blocker {
+            missing: format!("`{var}`"),
+            ..by.clone()
+        };
+        self.missing.insert(var.to_string(), blocker);
+        self.written.push(var.to_string());
+    }
+
+    /// The first variable `nodes` read that an earlier step did not produce, with that step.
+    fn missing_input<'n>(&self, nodes: impl IntoIterator<Item = &'n Node>) -> Option<Blocker> {
+        if self.missing.is_empty() {
+            return None;
+        }
+        let mut used = std::collections::BTreeSet::new();
+        for node in nodes {
+            self.templates.variables_in(node, &mut used);
+        }
+        used.iter()
+            .filter(|name| self.vars.get(name).is_none())
+            .find_map(|name| self.missing.get(name).cloned())
+    }
+
+    /// Runs one call step and records its result.
+    async fn call_step(&mut self, step: &Step, call: &Call, trail: &[String]) {
+        let number = self.results.len() + 1;
+        let title = step.title();
+        let here = |missing: &str| Blocker {
+            number: Some(number),
+            title: title.clone(),
+            missing: missing.to_string(),
+        };
+        self.step_listed.clear();
+        self.step_recorded = false;
+        self.step_errored = false;
+        let outcome = match self.call(step, call, number).await {
+            Ok(Called::Answered) => StepOutcome::listed(std::mem::take(&mut self.step_listed)),
+            Ok(Called::Blocked(blocker)) => StepOutcome::Blocked(blocker),
+            Err(mut failure) => {
+                if !trail.is_empty() && failure.called_from.is_empty() {
+                    failure.called_from = trail.to_vec();
+                }
+                // A step listed as unsupported is a known gap, whether the target
+                // said so or answered something the scenario cannot go on from.
+                let answered = matches!(
+                    failure.kind,
+                    FailureKind::Unsupported | FailureKind::Mismatch
+                );
+                let listed = answered.then(|| self.known_unsupported(&title)).flatten();
+                if listed.is_some() || failure.kind == FailureKind::Unsupported {
+                    failure.kind = FailureKind::Unsupported;
+                    StepOutcome::Unsupported {
+                        failure: Box::new(failure),
+                        listed,
+                    }
+                } else {
+                    if failure.kind == FailureKind::Target {
+                        // Unreachable or broken: nothing after this can be trusted to run.
+                        self.stopped = Some(here("an answer from the target"));
+                    }
+                    StepOutcome::NewDeviation(Box::new(failure))
+                }
+            }
+        };
+        // The step a later step's missing input is put down to.
+        let owner = match &outcome {
+            StepOutcome::Pass => None,
+            StepOutcome::Blocked(b) => Some(b.clone()),
+            _ => Some(here("")),
+        };
+        // A listed deviation answered, and saved what it could.
+        let answered = matches!(
+            outcome,
+            StepOutcome::Pass | StepOutcome::KnownDeviation(_) | StepOutcome::NotEnforced(_)
+        );
+        // A sign-in that did not pass and was answered with an error (listed
+        // or not) brought no challenge either.
+        if SRP_SOURCES.contains(&call.operation) {
+            let brought_nothing = !answered || (owner.is_some() && self.step_errored);
+            self.srp_pending = if brought_nothing { owner.clone() } else { None };
+        }
+        if let Some(owner) = owner {
+            // What a step that failed (or did not run) would have saved is missing.
+            if !answered {
+                for save in &call.save {
+                    self.mark_missing(&save.var, &owner);
+                }
+            }
+            if SRP_SOURCES.contains(&call.operation) {
+                self.srp_blocker = Some(owner.clone());
+            }
+            if CODE_SOURCES.contains(&call.operation) {
+                self.code_blocker = Some(owner);
+            }
+        }
+        self.push(title, Some(call.operation), outcome);
+    }
+
+    async fn use_flow(&mut self, step: &Step, flow_use: &Use, trail: &[String]) {
         let here = location(&step.source.path, step.span);
         let mut bound = Vec::new();
         for param in &flow_use.flow.params {
@@ -624,44 +745,79 @@ impl<'a> Runner<'a> {
             let Some(node) = given.or(param.default.as_ref()) else {
                 continue;
             };
-            let value = self.render(node).await.map_err(|(span, e)| {
-                let mut f = self.scenario_failure(span, &e, &step.title());
-                f.location = location(&step.source.path, span);
-                f
-            })?;
-            bound.push((param.name.clone(), value));
+            // An argument made of what an earlier step did not produce is
+            // missing inside the flow too: only the flow's steps that read it are blocked.
+            if let Some(blocker) = self.missing_input([node]) {
+                bound.push((param.name.clone(), Err(blocker)));
+                continue;
+            }
+            match self.render(node).await {
+                Ok(value) => bound.push((param.name.clone(), Ok(value))),
+                Err((span, e)) => {
+                    let mut f = self.scenario_failure(span, &e, &step.title());
+                    f.location = location(&step.source.path, span);
+                    f.called_from = trail.to_vec();
+                    // The flow cannot start: its steps are blocked by this `use:`.
+                    let blocker = Blocker {
+                        number: Some(self.results.len() + 1),
+                        title: step.title(),
+                        missing: format!("the flow's parameter `{}`", param.name),
+                    };
+                    self.push(step.title(), None, StepOutcome::NewDeviation(Box::new(f)));
+                    self.block_all(&flow_use.flow.steps, &blocker);
+                    return;
+                }
+            }
         }
         // Parameters shadow variables of the same name for the flow's duration;
         // values the flow saves stay visible afterwards, even under a parameter's name.
         let mut shadowed = Vec::new();
         for (name, value) in bound {
-            let kind = if is_secret_name(&name) {
-                Known::Secret
-            } else {
-                Known::Variable
-            };
-            self.normalizer.add_known(&name, &value, kind);
-            shadowed.push((name.clone(), self.vars.insert(name, value)));
+            let previous = (self.vars.remove(&name), self.missing.remove(&name));
+            match value {
+                Ok(value) => {
+                    let kind = if is_secret_name(&name) {
+                        Known::Secret
+                    } else {
+                        Known::Variable
+                    };
+                    self.normalizer.add_known(&name, &value, kind);
+                    self.vars.insert(name.clone(), value);
+                }
+                Err(blocker) => {
+                    self.missing.insert(name.clone(), blocker);
+                }
+            }
+            shadowed.push((name, previous));
         }
         let mut inner_trail = trail.to_vec();
         inner_trail.push(here);
-        let saved_before = self.saved.len();
-        let result = self.run_steps(&flow_use.flow.steps, &inner_trail).await;
-        let saved_inside: Vec<String> = self.saved[saved_before..].to_vec();
-        for (name, previous) in shadowed
+        let written_before = self.written.len();
+        self.run_steps(&flow_use.flow.steps, &inner_trail).await;
+        let written_inside: Vec<String> = self.written[written_before..].to_vec();
+        for (name, (value, blocker)) in shadowed
             .into_iter()
-            .filter(|(n, _)| !saved_inside.contains(n))
+            .filter(|(n, _)| !written_inside.contains(n))
         {
-            match previous {
-                Some(v) => self.vars.insert(name, v),
-                None => self.vars.remove(&name),
-            };
+            self.vars.remove(&name);
+            self.missing.remove(&name);
+            if let Some(v) = value {
+                self.vars.insert(name.clone(), v);
+            }
+            if let Some(b) = blocker {
+                self.missing.insert(name, b);
+            }
         }
-        result
     }
 
-    async fn call(&mut self, step: &Step, call: &Call) -> Result<(), Failure> {
+    async fn call(&mut self, step: &Step, call: &Call, number: usize) -> Result<Called, Failure> {
         let title = step.title();
+        // A step that needs what an earlier step did not produce is not sent.
+        let templated =
+            std::iter::once(&call.with).chain(call.expect.iter().flat_map(|e| e.template_nodes()));
+        if let Some(blocker) = self.missing_input(templated) {
+            return Ok(Called::Blocked(blocker));
+        }
         let failure = |kind, span: Span, message: String| {
             Failure::new(
                 kind,
@@ -672,9 +828,38 @@ impl<'a> Runner<'a> {
         };
         let mut body = match self.render(&call.with).await {
             Ok(b) => b,
-            Err((span, e)) => return Err(self.scenario_failure(span, &e, &title)),
+            Err((span, e)) => {
+                // No code, because the step that would have sent it did not pass.
+                if let (RenderError::CodeNotDelivered(user), Some(b)) = (&e, &self.code_blocker) {
+                    return Ok(Called::Blocked(Blocker {
+                        missing: self
+                            .normalizer
+                            .scrub(&format!("a confirmation code for `{user}`")),
+                        ..b.clone()
+                    }));
+                }
+                return Err(self.scenario_failure(span, &e, &title));
+            }
         };
+        // The challenge this step answers would have come from the sign-in
+        // or answer just before, which did not answer: blocked by it.
+        if let Some(b) = &self.srp_pending
+            && srp_challenge_answer(call.operation, &body)
+        {
+            return Ok(Called::Blocked(Blocker {
+                missing: "the SRP challenge or device it answers".into(),
+                ..b.clone()
+            }));
+        }
         if let Err(e) = self.fill_srp(call.operation, &mut body) {
+            // No challenge or device to answer, because the step that would
+            // have brought it did not pass: blocked by that step.
+            if let (SrpFillError::Scenario(..), Some(b)) = (&e, &self.srp_blocker) {
+                return Ok(Called::Blocked(Blocker {
+                    missing: "the SRP challenge or device it answers".into(),
+                    ..b.clone()
+                }));
+            }
             let (kind, message, hint) = match e {
                 SrpFillError::Scenario(m, h) => (FailureKind::Scenario, m, Some(h)),
                 SrpFillError::Target(m) => (FailureKind::Mismatch, m, None),
@@ -764,6 +949,7 @@ impl<'a> Runner<'a> {
         entry.insert("step".into(), json!(title));
         entry.insert("call".into(), json!(call.operation));
         entry.insert("request".into(), request.clone());
+        self.step_errored = response.error.is_some();
         if response.error.is_some() {
             entry.insert("status".into(), json!(response.status));
             entry.insert("error".into(), shown.clone());
@@ -772,6 +958,7 @@ impl<'a> Runner<'a> {
         }
         if call.snapshot {
             self.transcript.push(Value::Object(entry));
+            self.step_recorded = true;
         }
 
         let observed = Observed {
@@ -836,9 +1023,18 @@ impl<'a> Runner<'a> {
             match save.path.resolve(&response.body) {
                 Some(v) => {
                     self.vars.insert(save.var.clone(), v);
-                    self.saved.push(save.var.clone());
+                    self.missing.remove(&save.var);
+                    self.written.push(save.var.clone());
                 }
-                None if self.is_known_deviation(&title, save.path.as_str()) => {}
+                // Listed as absent: later steps that need it are blocked by this one.
+                None if self.is_known_deviation(&title, save.path.as_str()) => {
+                    let blocker = Blocker {
+                        number: Some(number),
+                        title: title.clone(),
+                        missing: String::new(),
+                    };
+                    self.mark_missing(&save.var, &blocker);
+                }
                 None => {
                     let mut f = failure(
                         FailureKind::Mismatch,
@@ -855,7 +1051,7 @@ impl<'a> Runner<'a> {
                 }
             }
         }
-        Ok(())
+        Ok(Called::Answered)
     }
 
     /// Records and reports whether a difference at `path` in step `title` is listed for this target.
@@ -870,22 +1066,22 @@ impl<'a> Runner<'a> {
         if !self.known.contains(d) {
             self.known.push(d.clone());
         }
+        if !self.step_listed.contains(d) {
+            self.step_listed.push(d.clone());
+        }
         true
     }
 
-    /// Records and reports whether step `title` is listed as unsupported by this target.
-    fn is_known_unsupported(&mut self, title: &str) -> bool {
-        let Some(d) = self
+    /// Records and returns the entry listing step `title` as unsupported by this target.
+    fn known_unsupported(&mut self, title: &str) -> Option<Deviation> {
+        let d = self
             .settings
             .deviations
-            .find_unsupported(&self.scenario.source.path, title)
-        else {
-            return false;
-        };
+            .find_unsupported(&self.scenario.source.path, title)?;
         if !self.known.contains(d) {
             self.known.push(d.clone());
         }
-        true
+        Some(d.clone())
     }
 
     fn without_known_deviations(
@@ -972,6 +1168,18 @@ impl<'a> Runner<'a> {
             self.refresh_users.insert(refresh.to_string(), user);
         }
     }
+}
+
+/// Whether a request answers a challenge whose SRP values the runner fills
+/// (PASSWORD_VERIFIER, DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER).
+fn srp_challenge_answer(operation: &str, body: &Value) -> bool {
+    matches!(
+        operation,
+        "RespondToAuthChallenge" | "AdminRespondToAuthChallenge"
+    ) && matches!(
+        body.get("ChallengeName").and_then(Value::as_str),
+        Some("PASSWORD_VERIFIER" | "DEVICE_SRP_AUTH" | "DEVICE_PASSWORD_VERIFIER")
+    )
 }
 
 /// Variables whose values must never be shown, whatever they hold.

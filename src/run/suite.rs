@@ -7,7 +7,8 @@ use tokio::task::JoinSet;
 
 use crate::run::compare::{self, Listed};
 use crate::run::deviations::Deviations;
-use crate::run::engine::{Failure, FailureKind, Outcome, RunSettings, ScenarioRun, run_scenario};
+use crate::run::engine::{RunSettings, run_scenario};
+use crate::run::outcome::{Failure, FailureKind, Outcome, ScenarioRun, StepOutcome};
 use crate::run::snapshot::{self, ReferenceSource, SnapshotMode};
 use crate::scenario::{Diagnostic, Loader, Scenario, discover, is_flow_file, suite_roots};
 use crate::targets::slots::{JobSlot, JobSlots};
@@ -164,30 +165,23 @@ pub async fn run_one_in(
     let mut conn = match target.connect().await {
         Ok(c) => c,
         Err(e) => {
-            return ScenarioRun {
-                name: scenario.name.clone(),
-                file: scenario.source.path.clone(),
-                outcome: Outcome::Failed(Box::new(Failure::new(
-                    FailureKind::Target,
-                    "connect",
-                    scenario.source.path.display().to_string(),
-                    e.to_string(),
-                ))),
-                elapsed: Default::default(),
-                transcript: serde_json::Value::Null,
-                skipped_steps: Vec::new(),
-                warnings: Vec::new(),
-                known_deviations: Vec::new(),
-            };
+            let failure = Failure::new(
+                FailureKind::Target,
+                "connect",
+                scenario.source.path.display().to_string(),
+                e.to_string(),
+            );
+            return ScenarioRun::failed(&scenario.name, &scenario.source.path, failure);
         }
     };
     conn.slot = slot;
     let mut run = run_scenario(scenario, &conn, &settings).await;
     drop(conn);
-    if matches!(run.outcome, Outcome::Passed) && !options.deviations.entries.is_empty() {
+    if run.skipped.is_none() && !options.deviations.entries.is_empty() {
         judge_listed_deviations(&mut run, options);
     }
-    if matches!(run.outcome, Outcome::Passed) {
+    // A transcript with blocked or unsupported steps is not whole: nothing to check.
+    if run.outcome() == Outcome::Passed && run.complete() {
         let mode = options.snapshots;
         let target_name = spec.name();
         let validation = match (spec, mode, target.region()) {
@@ -223,14 +217,15 @@ pub async fn run_one_in(
             );
             failure.details = mismatch.details;
             failure.hint = mismatch.hint;
-            run.outcome = Outcome::Failed(Box::new(failure));
+            run.errors.push(failure);
         }
     }
     run
 }
 
 /// Adds the listed deviations that show only in the comparison with the
-/// reference snapshot to `known_deviations`, and warns about every listed one
+/// reference snapshot to `known_deviations` (and to the result of their
+/// step, which passed its expectations), and warns about every listed one
 /// that occurred neither there nor as a failed expectation (so the list shrinks).
 fn judge_listed_deviations(run: &mut ScenarioRun, options: &RunOptions) {
     let reference =
@@ -242,11 +237,13 @@ fn judge_listed_deviations(run: &mut ScenarioRun, options: &RunOptions) {
         reference.as_ref().map(|r| &r.transcript),
         &options.deviations,
     );
-    let listed = options.deviations.for_scenario(&run.file);
+    let file = run.file.clone();
+    let listed = options.deviations.for_scenario(&file);
     for d in listed {
         let as_reported = Listed::from(d);
         if cell.known.contains(&as_reported) && !run.known_deviations.contains(d) {
             run.known_deviations.push(d.clone());
+            note_listed(run, d);
         }
         if cell.unexpected_passes.contains(&as_reported) {
             let file = options
@@ -265,6 +262,22 @@ fn judge_listed_deviations(run: &mut ScenarioRun, options: &RunOptions) {
                 d.step
             ));
         }
+    }
+}
+
+/// Makes the passing or listed steps titled as `d`'s step a known deviation
+/// (or not enforced) that `d` covers.
+fn note_listed(run: &mut ScenarioRun, d: &crate::run::deviations::Deviation) {
+    for step in run.steps.iter_mut().filter(|s| s.title == d.step) {
+        let mut listed = match &step.outcome {
+            StepOutcome::Pass => Vec::new(),
+            StepOutcome::KnownDeviation(l) | StepOutcome::NotEnforced(l) => l.clone(),
+            _ => continue,
+        };
+        if !listed.contains(d) {
+            listed.push(d.clone());
+        }
+        step.outcome = StepOutcome::listed(listed);
     }
 }
 
@@ -354,14 +367,13 @@ mod tests {
             .unwrap();
         let mut options = one_job(Some("moto2"));
         let run = run_one(&loaded.scenarios[0], &target, &options).await;
-        assert!(
-            matches!(&run.outcome, Outcome::Skipped(r) if r == "not on the second moto"),
-            "{:?}",
-            run.outcome
+        assert_eq!(
+            run.outcome(),
+            Outcome::Skipped("not on the second moto".into())
         );
         options.label = None;
         let run = run_one(&loaded.scenarios[0], &target, &options).await;
-        assert!(matches!(run.outcome, Outcome::Passed), "{:?}", run.outcome);
+        assert_eq!(run.outcome(), Outcome::Passed, "{run:?}");
     }
 
     /// Through the engine: with one job, a scenario that does not wait
@@ -391,7 +403,7 @@ mod tests {
         })
         .await;
         assert!(
-            runs.iter().all(|r| matches!(r.outcome, Outcome::Passed)),
+            runs.iter().all(|r| r.outcome() == Outcome::Passed),
             "{runs:?}"
         );
         assert_eq!(

@@ -6,7 +6,7 @@
 //! should type: `totp(secret)`, `secret_hash(username)`, `code(username)`,
 //! `uuid()`, `random(n)`, `now()`, `env(NAME)`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use minijinja::value::{
@@ -338,6 +338,8 @@ pub struct HelperState {
     totp_wait_until: Mutex<Option<u64>>,
     /// Set when `code()` found that the target cannot provide codes: why.
     code_unavailable: Mutex<Option<String>>,
+    /// Set when `code()` found no code delivered to the user: who.
+    code_missing: Mutex<Option<String>>,
     client: Mutex<Option<ClientCredentials>>,
     pool_id: Mutex<Option<String>>,
 }
@@ -351,6 +353,7 @@ impl HelperState {
             totp_ledger: Mutex::default(),
             totp_wait_until: Mutex::default(),
             code_unavailable: Mutex::default(),
+            code_missing: Mutex::default(),
             client: Mutex::default(),
             pool_id: Mutex::default(),
         })
@@ -433,10 +436,10 @@ impl HelperState {
         let pool = lock(&self.pool_id).clone().unwrap_or_default();
         match self.codes.latest_code(&pool, username) {
             Ok(Some(code)) => Ok(code),
-            Ok(None) => Err(MjError::new(
-                ErrorKind::InvalidOperation,
-                format!("no confirmation code has been delivered to `{username}` yet"),
-            )),
+            Ok(None) => {
+                *lock(&self.code_missing) = Some(username.to_string());
+                Err(MjError::new(ErrorKind::InvalidOperation, CODE_MISSING))
+            }
             Err(why) => {
                 *lock(&self.code_unavailable) = Some(why);
                 Err(MjError::new(ErrorKind::InvalidOperation, CODE_UNAVAILABLE))
@@ -447,6 +450,7 @@ impl HelperState {
 
 const TOTP_WAIT: &str = "\u{0}totp-window-used";
 const CODE_UNAVAILABLE: &str = "\u{0}code-unavailable";
+const CODE_MISSING: &str = "\u{0}code-missing";
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -469,6 +473,9 @@ pub enum RenderError {
     /// `code()` was called on a target that cannot provide confirmation codes (says why).
     #[error("{0}")]
     CodeUnavailable(String),
+    /// `code(username)` found no code delivered to that user (yet).
+    #[error("no confirmation code has been delivered to `{0}` yet")]
+    CodeNotDelivered(String),
 }
 
 impl RenderError {
@@ -557,6 +564,30 @@ impl Templates {
         &self.state
     }
 
+    /// The top-level variable names the templates in `node` read (helpers
+    /// left out), added to `out`. A template that does not compile adds
+    /// nothing: rendering reports it.
+    pub fn variables_in(&self, node: &Node, out: &mut BTreeSet<String>) {
+        match &node.value {
+            NodeValue::String { value, .. } if has_template(value) => {
+                let names = match sole_expression(value) {
+                    Some(expr) => self
+                        .env
+                        .compile_expression(expr)
+                        .map(|e| e.undeclared_variables(false)),
+                    None => self
+                        .env
+                        .template_from_str(value)
+                        .map(|t| t.undeclared_variables(false)),
+                };
+                out.extend(names.into_iter().flatten().filter(|n| helper(n).is_none()));
+            }
+            NodeValue::Seq(items) => items.iter().for_each(|n| self.variables_in(n, out)),
+            NodeValue::Map(entries) => entries.iter().for_each(|(_, n)| self.variables_in(n, out)),
+            _ => {}
+        }
+    }
+
     /// Renders every string in `node`, returning JSON. Errors carry the span of the string.
     pub fn render(&self, node: &Node, vars: &Vars) -> Result<Value, (Span, RenderError)> {
         self.render_at(node, vars, 0)
@@ -636,6 +667,11 @@ impl Templates {
             && let Some(why) = lock(&self.state.code_unavailable).take()
         {
             return RenderError::CodeUnavailable(why);
+        }
+        if e.detail() == Some(CODE_MISSING)
+            && let Some(user) = lock(&self.state.code_missing).take()
+        {
+            return RenderError::CodeNotDelivered(user);
         }
         // The helper's own message, without minijinja's template dump (which could hold values).
         RenderError::Template(match e.detail() {

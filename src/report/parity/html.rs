@@ -41,7 +41,7 @@ pub fn render(report: &ParityReport) -> String {
     out.push_str("</style></head><body>\n<h1>Cognito parity report</h1>\n");
     let _ = writeln!(
         out,
-        "<p class=\"muted\">Reference: {}. Parity score: share of compared steps whose normalised answer equals the reference. Parity debt: listed deviations. Exit code {}.</p>",
+        "<p class=\"muted\">Reference: {}. Parity score: share of compared steps (the steps that ran) whose normalised answer equals the reference; blocked steps, not run because an earlier step or the fixture did not produce their inputs, are counted apart. Parity debt: listed deviations. Exit code {}.</p>",
         report.reference_text(),
         report.exit_code
     );
@@ -51,10 +51,11 @@ pub fn render(report: &ParityReport) -> String {
         let score = t.score_text();
         let _ = write!(
             out,
-            "<div class=\"card\"><h3>{}</h3><div class=\"score\">{score}</div><div class=\"muted\">{} / {} steps equal · debt {}</div><div class=\"muted\"><code>{}</code></div><div>",
+            "<div class=\"card\"><h3>{}</h3><div class=\"score\">{score}</div><div class=\"muted\">{} / {} steps equal · {} blocked · debt {}</div><div class=\"muted\"><code>{}</code></div><div>",
             esc(&t.name),
             t.equal_steps,
             t.compared_steps,
+            t.blocked_steps,
             t.debt,
             esc(&t.spec)
         );
@@ -184,11 +185,14 @@ fn detail(out: &mut String, id: &str, row: &ScenarioRow, cell: &Cell) {
     if let Some(note) = &cell.note {
         let _ = writeln!(out, "<p>{}</p>", esc(note));
     }
-    if let Some(f) = &cell.failure {
+    for f in &cell.failures {
+        let step = match f.number {
+            Some(n) => format!("step {n} “{}”", esc(&f.step)),
+            None => format!("“{}”", esc(&f.step)),
+        };
         let _ = write!(
             out,
-            "<p class=\"new\">The run failed at step “{}” ({}): {}</p>",
-            esc(&f.step),
+            "<p class=\"new\">{step} failed ({}): {}</p>",
             esc(&f.location),
             esc(&f.message)
         );
@@ -212,11 +216,13 @@ fn detail(out: &mut String, id: &str, row: &ScenarioRow, cell: &Cell) {
                     .unwrap_or_default()
             );
             if step.differences.is_empty() {
-                let state = match step.state {
-                    StepState::Equal => "equal",
-                    StepState::NotReached => "not reached (the run stopped earlier)",
-                    StepState::Skipped => "skipped on this target",
-                    _ => "",
+                let state = match (step.state, &step.blocked_by) {
+                    (StepState::Blocked, Some(b)) => esc(&format!("not run: {b}")),
+                    (StepState::Equal, _) => "equal".into(),
+                    (StepState::Unsupported, _) => "unsupported by the target".into(),
+                    (StepState::Failed, _) => "failed before an answer (see above)".into(),
+                    (StepState::Skipped, _) => "skipped on this target".into(),
+                    _ => String::new(),
                 };
                 let _ = writeln!(
                     out,

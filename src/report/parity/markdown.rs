@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::ParityReport;
-use crate::run::compare::{Cell, Listed, PathDifference, Status, StepComparison};
+use crate::run::compare::{Cell, FailureInfo, Listed, PathDifference, Status, StepComparison};
 use crate::run::snapshot::ReferenceSource;
 
 /// A short label with an emoji, for tables.
@@ -39,19 +39,22 @@ pub fn render(report: &ParityReport) -> String {
         report.reference_text(),
         report.scenarios.len()
     );
-    out.push_str("| target | parity score | equal / compared steps | parity debt | ");
+    out.push_str(
+        "| target | parity score | equal / compared steps | blocked steps | parity debt | ",
+    );
     out.push_str(&Status::ALL.map(label).join(" | "));
-    out.push_str(" |\n|---|---|---|---|");
+    out.push_str(" |\n|---|---|---|---|---|");
     out.push_str(&"---|".repeat(Status::ALL.len()));
     out.push('\n');
     for t in &report.targets {
         let score = t.score_text();
         let _ = write!(
             out,
-            "| {} | {score} | {} / {} | {} |",
+            "| {} | {score} | {} / {} | {} | {} |",
             cell_text(&t.name),
             t.equal_steps,
             t.compared_steps,
+            t.blocked_steps,
             t.debt
         );
         for s in Status::ALL {
@@ -61,7 +64,9 @@ pub fn render(report: &ParityReport) -> String {
     }
     let _ = writeln!(
         out,
-        "\n**Parity debt: {} listed deviation(s)** over all targets. Exit code {}.\n",
+        "\n**Parity debt: {} listed deviation(s)** over all targets. Exit code {}.\n\n\
+         Scores are over the steps that ran; blocked steps (not run because an \
+         earlier step or the fixture did not produce their inputs) are counted apart.\n",
         report.debt_total, report.exit_code
     );
 
@@ -107,11 +112,11 @@ pub fn render(report: &ParityReport) -> String {
                 cell_text(&cell.target),
                 row.file.display()
             );
-            if let Some(f) = &cell.failure {
+            for f in &cell.failures {
                 let _ = writeln!(
                     out,
-                    "- run failed at step {} ({}): {}",
-                    code(&f.step),
+                    "- {} failed ({}): {}",
+                    failed_step(f),
                     f.location,
                     f.message
                 );
@@ -265,15 +270,24 @@ pub fn difference_line(step: &StepComparison, d: &PathDifference) -> String {
     format!("step {} › {at}: {what}", code(&step.step))
 }
 
-/// A failing cell's summary line and details (for JUnit).
+/// `step 3 `sign in`` (or `` `pool fixture` `` for a failure outside the steps).
+fn failed_step(f: &FailureInfo) -> String {
+    match f.number {
+        Some(n) => format!("step {n} {}", code(&f.step)),
+        None => code(&f.step),
+    }
+}
+
+/// A failing cell's summary line and details (for JUnit): every failure,
+/// new difference and unexpected pass.
 pub fn cell_problems(cell: &Cell) -> (String, String) {
     let mut details = String::new();
-    if let Some(f) = &cell.failure {
-        let _ = writeln!(
-            details,
-            "run failed at step `{}` ({}): {}",
-            f.step, f.location, f.message
-        );
+    for f in &cell.failures {
+        let at = match f.number {
+            Some(n) => format!("step {n} `{}`", f.step),
+            None => format!("`{}`", f.step),
+        };
+        let _ = writeln!(details, "{at} failed ({}): {}", f.location, f.message);
         for d in &f.details {
             let _ = writeln!(details, "  - {d}");
         }
@@ -290,13 +304,22 @@ pub fn cell_problems(cell: &Cell) -> (String, String) {
             listed_line(l)
         );
     }
-    let message = match (&cell.failure, cell.status) {
-        (Some(f), _) => format!("step `{}`: {}", f.step, f.message),
-        (None, Status::UnexpectedPass) => format!(
+    let message = match (cell.failures.as_slice(), cell.status) {
+        ([f], _) => format!("step `{}`: {}", f.step, f.message),
+        ([], Status::UnexpectedPass) => format!(
             "{} listed deviation(s) did not occur",
             cell.unexpected_passes.len()
         ),
-        _ => format!("{new} difference(s) from the reference not listed"),
+        ([], _) => format!("{new} difference(s) from the reference not listed"),
+        (failures, _) => format!(
+            "{} failures: {}",
+            failures.len(),
+            failures
+                .iter()
+                .map(|f| format!("`{}`", f.step))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     (message, details)
 }

@@ -9,8 +9,11 @@
 //!
 //! Definitions:
 //! - **compared steps** of a target: the reference's steps of every scenario
-//!   that ran on it (not skipped, not unsupported), minus steps skipped on
-//!   that target; a step the run never reached counts as compared and unequal.
+//!   that ran on it, minus steps skipped on that target and steps blocked
+//!   there (not run because an earlier step, or the fixture, did not produce
+//!   their inputs); a step that ran and was answered with an unsupported
+//!   operation, or failed before an answer, counts as compared and unequal.
+//! - **blocked steps**: counted apart, never scored.
 //! - **parity score**: equal compared steps / compared steps (a step is equal
 //!   when its normalised answer, `response` or `status` + `error`, equals the
 //!   reference's; requests are not compared).
@@ -24,20 +27,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::report::console::exit;
 use crate::report::junit;
 use crate::run::compare::{Cell, Listed, Status, StepState, compare};
 use crate::run::deviations::Deviations;
-use crate::run::engine::{FailureKind, Outcome, ScenarioRun};
+use crate::run::outcome::{Failure, FailureKind, ScenarioRun};
 use crate::run::snapshot::{self, ReferenceSource, SnapshotMode};
 use crate::run::suite::{self, RunOptions};
 use crate::scenario::Scenario;
 use crate::targets::{Target, TargetSpec};
 
 /// The `schema` field of `parity.json`; bumped when a field changes meaning.
-pub const SCHEMA: &str = "cognito-scenarios/parity/v1";
+pub const SCHEMA: &str = "cognito-scenarios/parity/v2";
 
 /// A target of a parity run: a label (which names its expectation file and
 /// its column) and what to run on.
@@ -105,6 +107,8 @@ pub struct TargetSummary {
     pub expectations: Option<PathBuf>,
     pub compared_steps: usize,
     pub equal_steps: usize,
+    /// Reference steps not run because their inputs were missing (not scored).
+    pub blocked_steps: usize,
     /// Percent of compared steps equal to the reference; `None` when nothing was compared.
     pub score: Option<f64>,
     /// Deviations listed for the scenarios run.
@@ -208,21 +212,13 @@ pub async fn run(
 }
 
 fn unreachable_target(scenario: &Scenario, target: &ParityTarget, error: &str) -> ScenarioRun {
-    ScenarioRun {
-        name: scenario.name.clone(),
-        file: scenario.source.path.clone(),
-        outcome: Outcome::Failed(Box::new(crate::run::engine::Failure::new(
-            FailureKind::Target,
-            "connect",
-            scenario.source.path.display().to_string(),
-            format!("target {}: {error}", target.spec),
-        ))),
-        elapsed: Default::default(),
-        transcript: Value::Null,
-        skipped_steps: Vec::new(),
-        warnings: Vec::new(),
-        known_deviations: Vec::new(),
-    }
+    let failure = Failure::new(
+        FailureKind::Target,
+        "connect",
+        scenario.source.path.display().to_string(),
+        format!("target {}: {error}", target.spec),
+    );
+    ScenarioRun::failed(&scenario.name, &scenario.source.path, failure)
 }
 
 /// Builds the report from finished runs (`runs[t]` holds target `t`'s runs).
@@ -311,6 +307,7 @@ fn summarise(
     let cells: Vec<&Cell> = rows.iter().filter_map(|r| r.cells.get(index)).collect();
     let compared: usize = cells.iter().map(|c| c.compared_steps).sum();
     let equal: usize = cells.iter().map(|c| c.equal_steps).sum();
+    let blocked: usize = cells.iter().map(|c| c.blocked_steps).sum();
     let mut counts = BTreeMap::new();
     for status in Status::ALL {
         counts.insert(
@@ -328,6 +325,7 @@ fn summarise(
         expectations: t.deviations.file.clone(),
         compared_steps: compared,
         equal_steps: equal,
+        blocked_steps: blocked,
         score: (compared > 0).then(|| 100.0 * equal as f64 / compared as f64),
         debt,
         counts,
@@ -338,9 +336,10 @@ fn summarise(
 /// unexpected pass, 0 otherwise.
 fn exit_code(rows: &[ScenarioRow], invalid: bool) -> i32 {
     let cells = || rows.iter().flat_map(|r| &r.cells);
-    if invalid || cells().any(|c| c.failure.as_ref().is_some_and(|f| f.kind == "scenario")) {
+    let any_failure = |kind: &str| cells().any(|c| c.failures.iter().any(|f| f.kind == kind));
+    if invalid || any_failure("scenario") {
         exit::INVALID_SCENARIO
-    } else if cells().any(|c| c.failure.as_ref().is_some_and(|f| f.kind == "target")) {
+    } else if any_failure("target") {
         exit::TARGET
     } else if cells().any(|c| c.status.fails()) {
         exit::MISMATCH
@@ -365,10 +364,11 @@ pub fn summary(report: &ParityReport) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "{:<14} parity {score:>6} ({}/{} steps), debt {}: {}",
+            "{:<14} parity {score:>6} ({}/{} steps, {} blocked), debt {}: {}",
             t.name,
             t.equal_steps,
             t.compared_steps,
+            t.blocked_steps,
             t.debt,
             counts.join(", ")
         );
@@ -429,29 +429,46 @@ pub fn junit_suites(report: &ParityReport) -> Vec<junit::Suite> {
                 .filter_map(|row| {
                     let cell = row.cells.get(i)?;
                     let result = match cell.status {
-                        Status::Skipped | Status::Unsupported => junit::CaseResult::Skipped(
+                        Status::Skipped => junit::CaseResult::Skipped(
                             cell.note
                                 .clone()
                                 .unwrap_or_else(|| cell.status.name().into()),
                         ),
                         s if s.fails() => {
                             let (message, details) = markdown::cell_problems(cell);
+                            let kinds = || cell.failures.iter().map(|f| f.kind);
                             junit::CaseResult::Failed {
                                 message,
                                 details,
-                                kind: match cell.failure.as_ref().map(|f| f.kind) {
-                                    Some("target") => junit::Problem::Error,
-                                    Some("scenario") => junit::Problem::Scenario,
-                                    _ => junit::Problem::Mismatch,
+                                kind: if kinds().any(|k| k == "scenario") {
+                                    junit::Problem::Scenario
+                                } else if kinds().any(|k| k == "target") {
+                                    junit::Problem::Error
+                                } else {
+                                    junit::Problem::Mismatch
                                 },
                             }
                         }
+                        // Ran: listed unsupported steps are noted, not skipped.
                         _ => junit::CaseResult::Passed,
                     };
-                    let out = cell
-                        .known
+                    let notes = cell
+                        .note
                         .iter()
-                        .map(|k| format!("known deviation: {}", markdown::listed_line(k)))
+                        .filter(|_| cell.status == Status::Unsupported);
+                    let blocked = cell.steps.iter().filter_map(|s| {
+                        s.blocked_by
+                            .as_ref()
+                            .map(|b| format!("step `{}`: {b}", s.step))
+                    });
+                    let out = notes
+                        .map(|n| format!("unsupported: {n}"))
+                        .chain(blocked)
+                        .chain(
+                            cell.known
+                                .iter()
+                                .map(|k| format!("known deviation: {}", markdown::listed_line(k))),
+                        )
                         .collect::<Vec<_>>()
                         .join("\n");
                     Some(junit::Case {
