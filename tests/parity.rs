@@ -398,3 +398,92 @@ fn moto_against_an_expectation_file_fails_on_exactly_the_missing_entry() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The check grid of a parity report as `id → [verdict per target]`.
+fn check_verdicts(report: &Value) -> std::collections::BTreeMap<String, Vec<String>> {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let verdicts = row["cells"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["verdict"].as_str().unwrap().to_string())
+                .collect();
+            (row["id"].as_str().unwrap().to_string(), verdicts)
+        })
+        .collect()
+}
+
+#[test]
+fn a_target_that_skips_one_check_shows_not_enforced_for_that_check_only() {
+    // moto ignores a client's ExplicitAuthFlows and refuses wrong passwords:
+    // one check it skips, one it enforces.
+    let moto = support::Server::moto();
+    let dir = temp_dir("grid");
+    let targets = format!("stub,moto=endpoint={}", moto.url());
+    let parity = |expectations: &Path, out: &Path| {
+        cli(&[
+            "parity",
+            "scenarios/negative/auth-flow-disabled.yaml",
+            "scenarios/negative/wrong-credentials.yaml",
+            "--targets",
+            &targets,
+            "--expectations",
+            &format!("moto={}", expectations.display()),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let committed = Path::new("expectations/moto.yaml");
+    let out = parity(committed, &dir.join("listed"));
+    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
+    let grid = check_verdicts(&json_report(&dir.join("listed")));
+    let skipped = "auth-flow.not-allowed-refused";
+    assert_eq!(grid[skipped], ["enforced", "not-enforced"], "{grid:?}");
+    assert_eq!(
+        grid["password.verified"],
+        ["enforced", "enforced"],
+        "{grid:?}"
+    );
+    for (id, verdicts) in &grid {
+        if id != skipped {
+            assert!(
+                verdicts.iter().all(|v| v != "not-enforced"),
+                "{id}: {verdicts:?}"
+            );
+        }
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with(skipped) && l.contains("NOT ENFORCED")),
+        "{stdout}"
+    );
+    let markdown = std::fs::read_to_string(dir.join("listed/parity.md")).unwrap();
+    let grid_at = markdown.find("## Security checks").unwrap();
+    assert!(
+        grid_at < markdown.find("## Behaviour parity").unwrap(),
+        "the grid comes first"
+    );
+
+    // The same gap listed under another kind is still NOT ENFORCED: moto
+    // answered with tokens where the reference refuses.
+    let mislabelled = dir.join("mislabelled.yaml");
+    let text = std::fs::read_to_string(committed).unwrap().replacen(
+        "  step: USER_PASSWORD_AUTH is not enabled on this client\n  kind: not-enforced",
+        "  step: USER_PASSWORD_AUTH is not enabled on this client\n  kind: different-value",
+        1,
+    );
+    assert!(text.contains(
+        "kind: different-value\n  reason: >\n    moto ignores the client's ExplicitAuthFlows"
+    ));
+    std::fs::write(&mislabelled, text).unwrap();
+    let out = parity(&mislabelled, &dir.join("mislabelled"));
+    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
+    let grid = check_verdicts(&json_report(&dir.join("mislabelled")));
+    assert_eq!(grid[skipped], ["enforced", "not-enforced"], "{grid:?}");
+}

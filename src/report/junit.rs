@@ -298,6 +298,7 @@ mod tests {
                 number: i + 1,
                 title: format!("step-{}", i + 1),
                 call: Some("InitiateAuth"),
+                checks: Vec::new(),
                 in_transcript: true,
                 outcome,
             })

@@ -429,7 +429,8 @@ fn whole_step<'d>(
     });
 }
 
-fn steps(transcript: &Value) -> Vec<&Value> {
+/// The steps of a transcript (a snapshot's or a run's).
+pub(super) fn steps(transcript: &Value) -> Vec<&Value> {
     transcript
         .get("steps")
         .and_then(Value::as_array)
@@ -437,7 +438,8 @@ fn steps(transcript: &Value) -> Vec<&Value> {
         .unwrap_or_default()
 }
 
-fn step_title(step: &Value) -> &str {
+/// A transcript step's title.
+pub(super) fn step_title(step: &Value) -> &str {
     step.get("step").and_then(Value::as_str).unwrap_or("")
 }
 

@@ -575,7 +575,7 @@ impl<'a> Runner<'a> {
                                 StepOutcome::Pass
                             }
                         };
-                        self.push(title, None, outcome);
+                        self.push(step, title, None, outcome);
                     }
                     Action::Use(u) => self.use_flow(step, u, trail).await,
                 }
@@ -584,11 +584,18 @@ impl<'a> Runner<'a> {
     }
 
     /// Records the next step's result.
-    fn push(&mut self, title: String, call: Option<&'static str>, outcome: StepOutcome) {
+    fn push(
+        &mut self,
+        step: &Step,
+        title: String,
+        call: Option<&'static str>,
+        outcome: StepOutcome,
+    ) {
         self.results.push(StepResult {
             number: self.results.len() + 1,
             title,
             call,
+            checks: step.checks.clone(),
             in_transcript: std::mem::take(&mut self.step_recorded),
             outcome,
         });
@@ -600,7 +607,7 @@ impl<'a> Runner<'a> {
             Action::Call(c) => Some(c.operation),
             _ => None,
         };
-        self.push(step.title(), call, StepOutcome::Skipped(reason));
+        self.push(step, step.title(), call, StepOutcome::Skipped(reason));
     }
 
     /// Records `step` as blocked by `blocker` (a flow: each of its steps),
@@ -612,12 +619,18 @@ impl<'a> Runner<'a> {
                     self.mark_missing(&save.var, blocker);
                 }
                 self.push(
+                    step,
                     step.title(),
                     Some(call.operation),
                     StepOutcome::Blocked(blocker.clone()),
                 );
             }
-            Action::Wait(_) => self.push(step.title(), None, StepOutcome::Blocked(blocker.clone())),
+            Action::Wait(_) => self.push(
+                step,
+                step.title(),
+                None,
+                StepOutcome::Blocked(blocker.clone()),
+            ),
             Action::Use(u) => self.block_all(&u.flow.steps, blocker),
         }
     }
@@ -730,7 +743,7 @@ impl<'a> Runner<'a> {
                 self.code_blocker = Some(owner);
             }
         }
-        self.push(title, Some(call.operation), outcome);
+        self.push(step, title, Some(call.operation), outcome);
     }
 
     async fn use_flow(&mut self, step: &Step, flow_use: &Use, trail: &[String]) {
@@ -763,7 +776,12 @@ impl<'a> Runner<'a> {
                         title: step.title(),
                         missing: format!("the flow's parameter `{}`", param.name),
                     };
-                    self.push(step.title(), None, StepOutcome::NewDeviation(Box::new(f)));
+                    self.push(
+                        step,
+                        step.title(),
+                        None,
+                        StepOutcome::NewDeviation(Box::new(f)),
+                    );
                     self.block_all(&flow_use.flow.steps, &blocker);
                     return;
                 }

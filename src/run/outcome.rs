@@ -229,6 +229,8 @@ pub struct StepResult {
     pub title: String,
     /// The operation, for calls.
     pub call: Option<&'static str>,
+    /// The catalogued checks the step verifies (`check:`).
+    pub checks: Vec<String>,
     /// Whether the step's exchange is in the transcript (it was answered and
     /// not left out with `snapshot: false`).
     pub in_transcript: bool,
@@ -334,6 +336,7 @@ mod tests {
             number,
             title: format!("s{number}"),
             call: None,
+            checks: Vec::new(),
             in_transcript: false,
             outcome,
         }

@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::markdown::label;
 use super::{Cell, Listed, ParityReport, ScenarioRow, Status, StepState};
 use crate::run::snapshot::ReferenceSource;
 
@@ -30,7 +29,70 @@ th{background:#f6f8fa}
 .detail:target{display:block}
 .listed{color:#7d4e00} .new{color:#cf222e;font-weight:600}
 .legend span{display:inline-block;padding:2px 8px;margin-right:6px;border-radius:4px}
+.checks td.v{font-weight:600;white-space:nowrap} .checks td.why{font-weight:400;white-space:normal;max-width:28em}
+.enforced{background:#dafbe1} .not-enforced{background:#ffcecb;color:#82071e} .not-tested{background:#f6f8fa;color:#656d76}
+td.why small{display:block;font-weight:400;color:#424a53;overflow-wrap:anywhere}
 "#;
+
+/// The security-check grid, first on the page: verdicts in words (and a
+/// CSS class), with the deciding step and reason under each that is not "enforced".
+fn checks_grid(report: &ParityReport, out: &mut String) {
+    if report.checks.is_empty() {
+        return;
+    }
+    out.push_str("<h2 id=\"checks\">Security checks</h2>\n<p class=\"muted\">Each catalogued rule (<code>checks/catalogue.yaml</code>) on each target, from the steps that name it. NOT ENFORCED: listed <code>not-enforced</code>, the target lets through what AWS refuses. Not tested: blocked or skipped. (inferred): only our own inference backs the rule.</p>\n<table class=\"checks\"><tr><th>check</th>");
+    for t in &report.targets {
+        let _ = write!(out, "<th>{}</th>", esc(&t.name));
+    }
+    out.push_str("</tr>\n");
+    for row in &report.checks {
+        let mark = if row.inferred {
+            " <span class=\"muted\">(inferred)</span>"
+        } else {
+            ""
+        };
+        let kind = if row.security {
+            ""
+        } else {
+            " <span class=\"muted\">(not security)</span>"
+        };
+        let _ = write!(
+            out,
+            "<tr><td><code>{}</code>{kind}{mark}<br><small class=\"muted\">{}</small></td>",
+            esc(&row.id),
+            esc(&row.rule)
+        );
+        for cell in &row.cells {
+            let class = serde_json::to_value(cell.verdict)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let why = cell
+                .reason()
+                .map(|r| format!("<small>{}</small>", esc(&r)))
+                .unwrap_or_default();
+            let _ = write!(
+                out,
+                "<td class=\"v why {class}\">{}{why}</td>",
+                esc(cell.verdict.text())
+            );
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+}
+
+/// A status in words: the page needs no emoji font (colour comes from CSS).
+fn text_label(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "pass",
+        Status::KnownDeviation => "known deviation",
+        Status::NewDeviation => "NEW DEVIATION",
+        Status::UnexpectedPass => "unexpected pass",
+        Status::Unsupported => "unsupported",
+        Status::Skipped => "skipped",
+    }
+}
 
 /// The whole page.
 pub fn render(report: &ParityReport) -> String {
@@ -46,7 +108,8 @@ pub fn render(report: &ParityReport) -> String {
         report.exit_code
     );
 
-    out.push_str("<div class=\"cards\">\n");
+    checks_grid(report, &mut out);
+    out.push_str("<h2>Behaviour parity</h2>\n<div class=\"cards\">\n");
     for t in &report.targets {
         let score = t.score_text();
         let _ = write!(
@@ -66,7 +129,7 @@ pub fn render(report: &ParityReport) -> String {
                     out,
                     "<span class=\"{}\">{} {n}</span> ",
                     s.name(),
-                    esc(label(s))
+                    esc(text_label(s))
                 );
             }
         }
@@ -80,7 +143,12 @@ pub fn render(report: &ParityReport) -> String {
 
     out.push_str("<p class=\"legend\">");
     for s in Status::ALL {
-        let _ = write!(out, "<span class=\"{}\">{}</span>", s.name(), esc(label(s)));
+        let _ = write!(
+            out,
+            "<span class=\"{}\">{}</span>",
+            s.name(),
+            esc(text_label(s))
+        );
     }
     out.push_str("</p>\n<h2>Matrix <span class=\"muted\">(click a cell)</span></h2>\n<table class=\"matrix\"><tr><th>scenario</th>");
     for t in &report.targets {
@@ -100,7 +168,7 @@ pub fn render(report: &ParityReport) -> String {
                 out,
                 "<td class=\"c {}\"><a href=\"#d-{i}-{j}\">{}</a></td>",
                 cell.status.name(),
-                esc(label(cell.status))
+                esc(text_label(cell.status))
             );
         }
         out.push_str("</tr>\n");
@@ -171,7 +239,7 @@ fn detail(out: &mut String, id: &str, row: &ScenarioRow, cell: &Cell) {
         esc(&cell.target),
         esc(&row.name),
         cell.status.name(),
-        esc(label(cell.status)),
+        esc(text_label(cell.status)),
         esc(&row.file.display().to_string())
     );
     if let Some(r) = &row.reference {

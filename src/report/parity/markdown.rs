@@ -21,6 +21,42 @@ pub fn label(status: Status) -> &'static str {
     }
 }
 
+/// The security-check grid: check × target, each cell a verdict in words
+/// with, where it is not "enforced", the step and reason that decided it.
+fn checks_table(report: &ParityReport) -> String {
+    let mut out = String::new();
+    if report.checks.is_empty() {
+        return out;
+    }
+    out.push_str("## Security checks\n\nEach catalogued rule (`checks/catalogue.yaml`) on each target, from the steps that name it: **enforced**, **NOT ENFORCED** (listed `not-enforced`: the target lets through what AWS refuses), **new deviation**, **unsupported**, or **not tested** (blocked or skipped). *(inferred)*: only our own inference backs the rule.\n\n| check |");
+    for t in &report.targets {
+        let _ = write!(out, " {} |", cell_text(&t.name));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(report.targets.len()));
+    out.push('\n');
+    for row in &report.checks {
+        let mark = if row.inferred { " *(inferred)*" } else { "" };
+        let kind = if row.security { "" } else { " (not security)" };
+        let _ = write!(out, "| `{}`{kind}{mark} |", row.id);
+        for cell in &row.cells {
+            let verdict = cell.verdict.text();
+            match cell.reason() {
+                Some(reason) => {
+                    let reason: String = reason.chars().take(140).collect();
+                    let _ = write!(out, " **{verdict}**: {} |", cell_text(&reason));
+                }
+                None => {
+                    let _ = write!(out, " {verdict} |");
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    out
+}
+
 /// The whole Markdown document.
 pub fn render(report: &ParityReport) -> String {
     let mut out = String::from("# Cognito parity report\n\n");
@@ -39,6 +75,8 @@ pub fn render(report: &ParityReport) -> String {
         report.reference_text(),
         report.scenarios.len()
     );
+    out.push_str(&checks_table(report));
+    out.push_str("## Behaviour parity\n\n");
     out.push_str(
         "| target | parity score | equal / compared steps | blocked steps | parity debt | ",
     );

@@ -30,12 +30,14 @@ use serde::Serialize;
 
 use crate::report::console::exit;
 use crate::report::junit;
+use crate::run::check_grid::{CheckRow, Verdict, check_grid};
 use crate::run::compare::{Cell, Listed, Status, StepState, compare};
 use crate::run::deviations::Deviations;
 use crate::run::outcome::{Failure, FailureKind, ScenarioRun};
 use crate::run::snapshot::{self, ReferenceSource, SnapshotMode};
 use crate::run::suite::{self, RunOptions};
 use crate::scenario::Scenario;
+use crate::scenario::catalogue::Catalogue;
 use crate::targets::{Target, TargetSpec};
 
 /// The `schema` field of `parity.json`; bumped when a field changes meaning.
@@ -143,6 +145,9 @@ pub struct ParityReport {
     /// The preferred reference (`aws` falls back to the stub's snapshot per scenario).
     pub reference: ReferenceSource,
     pub targets: Vec<TargetSummary>,
+    /// Every catalogued check the run's steps name, judged per target
+    /// (security checks first): the report's first screen.
+    pub checks: Vec<CheckRow>,
     pub scenarios: Vec<ScenarioRow>,
     /// Listed deviations over all targets.
     pub debt_total: usize,
@@ -230,6 +235,7 @@ pub fn compare_runs(
     invalid: Vec<String>,
 ) -> ParityReport {
     let mut rows = Vec::new();
+    let mut references = BTreeMap::new();
     for scenario in scenarios {
         let file = &scenario.source.path;
         let (reference, reference_problem) =
@@ -269,6 +275,9 @@ pub fn compare_runs(
                 cell
             })
             .collect();
+        if let Some(r) = &reference {
+            references.insert(file.clone(), r.clone());
+        }
         rows.push(ScenarioRow {
             file: file.clone(),
             name: scenario.name.clone(),
@@ -287,10 +296,14 @@ pub fn compare_runs(
         .map(|(i, t)| summarise(t, i, &rows, scenarios))
         .collect();
     let exit_code = exit_code(&rows, !invalid.is_empty());
+    let labels: Vec<String> = targets.iter().map(|t| t.label.clone()).collect();
     ParityReport {
         schema: SCHEMA,
         reference: options.reference,
         debt_total: summaries.iter().map(|s| s.debt).sum(),
+        checks: check_grid(Catalogue::bundled(), &labels, runs, |file| {
+            references.get(file).map(|r| &r.transcript)
+        }),
         targets: summaries,
         scenarios: rows,
         invalid,
@@ -352,7 +365,7 @@ fn exit_code(rows: &[ScenarioRow], invalid: bool) -> i32 {
 /// counts, then every new deviation and unexpected pass.
 pub fn summary(report: &ParityReport) -> String {
     use std::fmt::Write as _;
-    let mut out = String::from("\n");
+    let mut out = check_summary(report);
     for t in &report.targets {
         let score = t.score_text();
         let counts: Vec<String> = Status::ALL
@@ -393,6 +406,63 @@ pub fn summary(report: &ParityReport) -> String {
         "\nparity debt: {} listed deviation(s); exit code {}",
         report.debt_total, report.exit_code
     );
+    out
+}
+
+/// The security-check grid as text: one line per check, one column per target.
+fn check_summary(report: &ParityReport) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from("\n");
+    if report.checks.is_empty() {
+        return out;
+    }
+    let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let columns: Vec<usize> = report
+        .targets
+        .iter()
+        .map(|t| t.name.len().max("NOT ENFORCED".len()))
+        .collect();
+    let _ = write!(out, "{:<width$}", "security check");
+    for (t, w) in report.targets.iter().zip(&columns) {
+        let _ = write!(out, "  {:<w$}", t.name);
+    }
+    out.push('\n');
+    for row in report.checks.iter().filter(|r| r.security) {
+        let mark = if row.inferred { " (inferred)" } else { "" };
+        let _ = write!(out, "{:<width$}", row.id);
+        for (cell, w) in row.cells.iter().zip(&columns) {
+            let _ = write!(out, "  {:<w$}", cell.verdict.text());
+        }
+        let _ = writeln!(out, "{mark}");
+    }
+    for (i, t) in report.targets.iter().enumerate() {
+        let count = |v: Verdict| {
+            report
+                .checks
+                .iter()
+                .filter(|r| r.security && r.cells.get(i).is_some_and(|c| c.verdict == v))
+                .count()
+        };
+        let not_enforced = count(Verdict::NotEnforced);
+        if not_enforced
+            + count(Verdict::NewDeviation)
+            + count(Verdict::Unsupported)
+            + count(Verdict::NotTested)
+            == 0
+        {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{}: {} enforced, {not_enforced} NOT ENFORCED, {} new deviation, {} unsupported, {} not tested",
+            t.name,
+            count(Verdict::Enforced),
+            count(Verdict::NewDeviation),
+            count(Verdict::Unsupported),
+            count(Verdict::NotTested)
+        );
+    }
+    out.push('\n');
     out
 }
 

@@ -14,6 +14,7 @@ fn run(steps: Value) -> ScenarioRun {
             number: i + 1,
             title: step_title(step).to_string(),
             call: None,
+            checks: Vec::new(),
             in_transcript: true,
             outcome: StepOutcome::Pass,
         });
@@ -28,6 +29,7 @@ fn unanswered(run: &mut ScenarioRun, title: &str, outcome: StepOutcome) {
         number: run.steps.len() + 1,
         title: title.into(),
         call: None,
+        checks: Vec::new(),
         in_transcript: false,
         outcome,
     });
@@ -199,6 +201,7 @@ fn a_difference_after_an_unsupported_step_is_still_found() {
         number: 2,
         title: "wrong password".into(),
         call: None,
+        checks: Vec::new(),
         in_transcript: true,
         outcome: StepOutcome::Pass,
     });
