@@ -298,14 +298,7 @@ mod tests {
         run.steps = steps
             .into_iter()
             .enumerate()
-            .map(|(i, outcome)| StepResult {
-                number: i + 1,
-                title: format!("step-{}", i + 1),
-                call: Some("InitiateAuth"),
-                checks: Vec::new(),
-                in_transcript: true,
-                outcome,
-            })
+            .map(|(i, outcome)| StepResult::numbered(i + 1, outcome))
             .collect();
         run
     }

@@ -237,6 +237,22 @@ pub struct StepResult {
     pub outcome: StepOutcome,
 }
 
+#[cfg(test)]
+impl StepResult {
+    /// Step `number` (`step-N`, an InitiateAuth with an exchange in the
+    /// transcript) with `outcome`, for tests of what reads results.
+    pub(crate) fn numbered(number: usize, outcome: StepOutcome) -> StepResult {
+        StepResult {
+            number,
+            title: format!("step-{number}"),
+            call: Some("InitiateAuth"),
+            checks: Vec::new(),
+            in_transcript: true,
+            outcome,
+        }
+    }
+}
+
 /// The result of one scenario run.
 #[derive(Debug, Clone)]
 pub struct ScenarioRun {
