@@ -115,22 +115,49 @@ pub fn check_grid<'r>(
     for (t, target_runs) in runs.iter().enumerate() {
         for run in target_runs {
             let reference = reference(&run.file);
+            // The first step where the run went another way than AWS would:
+            // what follows may be its consequence, not a rule of its own.
+            let mut diverged: Option<&str> = None;
             for result in &run.steps {
                 let let_through = matches!(result.outcome, StepOutcome::KnownDeviation(_))
                     && !result.checks.is_empty()
                     && reference
                         .is_some_and(|r| accepts_what_reference_refuses(r, run, &result.title));
-                let (kind, why) = if let_through {
-                    (
+                let listed = detail(&result.outcome).unwrap_or_default();
+                let (kind, shown, why) = match (let_through, diverged) {
+                    (true, None) => (
                         StepKind::NotEnforced,
+                        StepKind::NotEnforced.name(),
                         Some(format!(
-                            "accepted where the reference refuses (listed: {})",
-                            detail(&result.outcome).unwrap_or_default()
+                            "accepted where the reference refuses (listed: {listed})"
                         )),
-                    )
-                } else {
-                    (result.outcome.kind(), detail(&result.outcome))
+                    ),
+                    // Accepted, but the state it was checked in was already
+                    // not AWS's: the rule was not really put to the test.
+                    (true, Some(earlier)) => (
+                        StepKind::Blocked,
+                        "not tested",
+                        Some(format!(
+                            "accepted where the reference refuses, after `{earlier}` already went another way (listed: {listed})"
+                        )),
+                    ),
+                    (false, _) => (
+                        result.outcome.kind(),
+                        result.outcome.kind().name(),
+                        detail(&result.outcome),
+                    ),
                 };
+                let diverges = let_through
+                    || matches!(
+                        result.outcome.kind(),
+                        StepKind::NotEnforced
+                            | StepKind::NewDeviation
+                            | StepKind::Unsupported
+                            | StepKind::Blocked
+                    );
+                if diverges && diverged.is_none() {
+                    diverged = Some(&result.title);
+                }
                 for id in &result.checks {
                     let per_target = found
                         .entry(id.as_str())
@@ -139,7 +166,7 @@ pub fn check_grid<'r>(
                         list.push(CheckStep {
                             scenario: run.file.clone(),
                             step: result.title.clone(),
-                            result: kind.name(),
+                            result: shown,
                             detail: why.clone(),
                         });
                     }
@@ -350,6 +377,38 @@ mod tests {
                 .reason()
                 .unwrap()
                 .contains("accepted where the reference refuses")
+        );
+        // After an earlier step went another way, an acceptance may be its
+        // consequence: not tested, not NOT ENFORCED.
+        let mut after = lenient.clone();
+        after.steps.insert(
+            0,
+            StepResult {
+                number: 0,
+                title: "sign out".into(),
+                call: None,
+                checks: Vec::new(),
+                in_transcript: false,
+                outcome: StepOutcome::Unsupported {
+                    failure: Box::new(crate::run::outcome::Failure::new(
+                        crate::run::outcome::FailureKind::Unsupported,
+                        "sign out",
+                        "b.yaml:1:1",
+                        "no such operation",
+                    )),
+                    listed: None,
+                },
+            },
+        );
+        let grid = check_grid(catalogue, &labels, &[vec![], vec![after]], |_| {
+            Some(&reference)
+        });
+        assert_eq!(grid[0].cells[1].verdict, Verdict::NotTested);
+        assert!(
+            grid[0].cells[1]
+                .reason()
+                .unwrap()
+                .contains("after `sign out` already went another way")
         );
         // Without the reference's refusal it stays a known difference of an enforced check.
         let grid = check_grid(catalogue, &labels, &[vec![], vec![lenient]], |_| None);
