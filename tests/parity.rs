@@ -487,3 +487,98 @@ fn a_target_that_skips_one_check_shows_not_enforced_for_that_check_only() {
     let grid = check_verdicts(&json_report(&dir.join("mislabelled")));
     assert_eq!(grid[skipped], ["enforced", "not-enforced"], "{grid:?}");
 }
+
+/// `(scenario, step)` of every difference at `path` in a parity report,
+/// for target `index`: covered by a listed entry, or new.
+fn differences_at(report: &Value, index: usize, path: &str, listed: bool) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for row in report["scenarios"].as_array().unwrap() {
+        for step in row["cells"][index]["steps"].as_array().unwrap() {
+            for d in step["differences"].as_array().unwrap() {
+                if d["path"] == path && d["listed"].is_null() != listed {
+                    found.push((
+                        row["file"].as_str().unwrap().to_string(),
+                        step["step"].as_str().unwrap().to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn deleting_a_target_wide_entry_fails_exactly_the_steps_it_covered() {
+    let moto = support::Server::moto();
+    let dir = temp_dir("wide");
+    let targets = format!("stub,moto=endpoint={}", moto.url());
+    let parity = |expectations: &Path, out: &Path| {
+        cli(&[
+            "parity",
+            "scenarios/new-password",
+            "scenarios/negative/wrong-credentials.yaml",
+            "--targets",
+            &targets,
+            "--expectations",
+            &format!("moto={}", expectations.display()),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let committed = std::fs::read_to_string("expectations/moto.yaml").unwrap();
+    let wide =
+        "- scenario: \"*\"\n  step: \"*\"\n  path: AuthenticationResult.AccessToken.header.typ\n";
+    let start = committed
+        .find(wide)
+        .expect("the committed file has this target-wide entry");
+    let end = start + 1 + committed[start + 1..].find("\n- ").unwrap();
+    let path = "AuthenticationResult.AccessToken.header.typ";
+
+    let out = parity(Path::new("expectations/moto.yaml"), &dir.join("with"));
+    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
+    let with = json_report(&dir.join("with"));
+    let covered = differences_at(&with, 1, path, true);
+    assert!(
+        covered.len() >= 3,
+        "one entry covers many steps: {covered:?}"
+    );
+
+    let without = dir.join("without.yaml");
+    std::fs::write(
+        &without,
+        format!("{}{}", &committed[..start], &committed[end + 1..]),
+    )
+    .unwrap();
+    let out = parity(&without, &dir.join("without"));
+    assert_eq!(out.status.code(), Some(4), "{}", shown(&out));
+    let report = json_report(&dir.join("without"));
+    assert_eq!(differences_at(&report, 1, path, false), covered);
+    // Nothing else became new.
+    for row in report["scenarios"].as_array().unwrap() {
+        for step in row["cells"][1]["steps"].as_array().unwrap() {
+            for d in step["differences"].as_array().unwrap() {
+                assert!(!d["listed"].is_null() || d["path"] == path, "{d}");
+            }
+        }
+    }
+    // Debt counts the entry once, not once per step.
+    let debt = |r: &Value| r["targets"][1]["debt"].as_u64().unwrap();
+    assert_eq!(debt(&with), debt(&report) + 1);
+
+    // A target-wide entry that occurs nowhere fails the run, so the list shrinks.
+    let stale = dir.join("stale.yaml");
+    std::fs::write(
+        &stale,
+        committed.clone()
+            + "- scenario: \"*\"\n  step: \"*\"\n  path: NoSuchField\n  kind: extra-field\n  reason: never happens\n",
+    )
+    .unwrap();
+    let out = parity(&stale, &dir.join("stale"));
+    assert_eq!(out.status.code(), Some(4), "{}", shown(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("target-wide entry `*` › NoSuchField occurred in no scenario"),
+        "{}",
+        shown(&out)
+    );
+}

@@ -300,7 +300,9 @@ pub fn compare(run: &ScenarioRun, reference: Option<&Value>, deviations: &Deviat
                     let entry = listed
                         .iter()
                         .copied()
-                        .find(|d| d.step == title && d.covers(&difference.path));
+                        .filter(|d| d.names_step(title) && d.covers(&difference.path))
+                        // An entry for this step before a target-wide one.
+                        .min_by_key(|d| d.is_wide());
                     if let Some(d) = entry {
                         if !matched.contains(&d) {
                             matched.push(d);
@@ -379,7 +381,9 @@ pub fn compare(run: &ScenarioRun, reference: Option<&Value>, deviations: &Deviat
     for d in &listed {
         if matched.contains(d) {
             cell.known.push(Listed::from(*d));
-        } else if ran(&d.step) {
+        } else if !d.is_wide() && ran(&d.step) {
+            // A target-wide entry that occurs in no scenario is judged over
+            // the whole run (the parity report), not per scenario.
             cell.unexpected_passes.push(Listed::from(*d));
         }
     }
@@ -407,7 +411,8 @@ fn whole_step<'d>(
     let entry = listed
         .iter()
         .copied()
-        .find(|d| d.step == comparison.step && d.path.is_none());
+        .filter(|d| d.names_step(&comparison.step) && d.path.is_none())
+        .min_by_key(|d| d.is_wide());
     match entry {
         Some(d) if !matched.contains(&d) => matched.push(d),
         Some(_) => {}

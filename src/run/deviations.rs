@@ -15,7 +15,10 @@
 //! ```
 //!
 //! A `path` covers differences at it and below it. `kind` is one of
-//! [`DeviationKind::NAMES`].
+//! [`DeviationKind::NAMES`]. A `*` in `scenario`, `step` or `path` matches
+//! any run of characters: `scenario: "*"`, `step: "*"` with a `path` is a
+//! target-wide entry, one reason for the same difference in every step (an
+//! entry for the step itself wins over it).
 
 use std::path::{Path, PathBuf};
 
@@ -37,10 +40,18 @@ pub struct Deviation {
 impl Deviation {
     /// Whether this entry covers a difference at `path` (a response path; `""`
     /// for the whole step): at its own path or below it, or anywhere in the
-    /// step when it names no path.
+    /// step when it names no path. A `*` in the entry's path matches any run
+    /// of characters (`AuthenticationResult.*Token.header.typ`).
     pub fn covers(&self, path: &str) -> bool {
         match self.path.as_deref() {
             None => true,
+            Some(p) if p.contains('*') => {
+                glob(p, path)
+                    || path
+                        .char_indices()
+                        .filter(|(_, c)| *c == '.' || *c == '[')
+                        .any(|(i, _)| glob(p, &path[..i]))
+            }
             Some(p) => {
                 path == p
                     || path
@@ -49,6 +60,42 @@ impl Deviation {
             }
         }
     }
+
+    /// A target-wide entry: its `scenario` or `step` has a `*`, so one
+    /// reason covers the same difference wherever it occurs.
+    pub fn is_wide(&self) -> bool {
+        self.scenario.contains('*') || self.step.contains('*')
+    }
+
+    /// Whether the entry is for scenario file `scenario`.
+    pub fn names_scenario(&self, scenario: &str) -> bool {
+        glob(&self.scenario, scenario)
+    }
+
+    /// Whether the entry is for step `step`.
+    pub fn names_step(&self, step: &str) -> bool {
+        glob(&self.step, step)
+    }
+}
+
+/// Whether `text` matches `pattern`, where `*` matches any run of characters
+/// (none included) and everything else itself.
+fn glob(pattern: &str, text: &str) -> bool {
+    let Some((first, rest)) = pattern.split_once('*') else {
+        return pattern == text;
+    };
+    let Some(mut text) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('*').collect();
+    let (last, middle) = parts.split_last().unwrap_or((&"", &[]));
+    for part in middle {
+        match text.find(part) {
+            Some(at) => text = &text[at + part.len()..],
+            None => return false,
+        }
+    }
+    text.len() >= last.len() && text.ends_with(last)
 }
 
 /// `step › path: reason`, as shown next to a scenario's result.
@@ -218,15 +265,20 @@ impl Deviations {
     }
 
     /// The deviation that covers a difference at `path` in `step` of
-    /// `scenario` (`unsupported` entries cover only unsupported answers).
+    /// `scenario` (`unsupported` entries cover only unsupported answers); an
+    /// entry for the step itself wins over a target-wide one.
     pub fn find(&self, scenario: &Path, step: &str, path: &str) -> Option<&Deviation> {
         let scenario = scenario.to_string_lossy();
-        self.entries.iter().find(|d| {
-            d.scenario == scenario
-                && d.step == step
-                && d.kind != DeviationKind::Unsupported
-                && d.covers(path)
-        })
+        self.entries
+            .iter()
+            .filter(|d| {
+                d.names_scenario(&scenario)
+                    && d.names_step(step)
+                    && d.kind != DeviationKind::Unsupported
+                    && d.covers(path)
+            })
+            // An entry for this step before a target-wide one.
+            .min_by_key(|d| d.is_wide())
     }
 
     /// The `unsupported` entry for `step` of `scenario`: the target does not
@@ -235,17 +287,21 @@ impl Deviations {
     pub fn find_unsupported(&self, scenario: &Path, step: &str) -> Option<&Deviation> {
         let scenario = scenario.to_string_lossy();
         self.entries.iter().find(|d| {
-            d.scenario == scenario && d.step == step && d.kind == DeviationKind::Unsupported
+            d.names_scenario(&scenario)
+                && d.names_step(step)
+                && d.kind == DeviationKind::Unsupported
         })
     }
 
-    /// The deviations listed for `scenario`.
+    /// The deviations listed for `scenario` (target-wide entries included).
     pub fn for_scenario<'a>(
         &'a self,
         scenario: &'a Path,
     ) -> impl Iterator<Item = &'a Deviation> + 'a {
         let scenario = scenario.to_string_lossy().into_owned();
-        self.entries.iter().filter(move |d| d.scenario == scenario)
+        self.entries
+            .iter()
+            .filter(move |d| d.names_scenario(&scenario))
     }
 }
 
@@ -258,6 +314,68 @@ mod tests {
             std::env::temp_dir().join(format!("cs-deviations-{}.yaml", uuid::Uuid::new_v4()));
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    #[test]
+    fn stars_match_any_run_of_characters() {
+        for (pattern, text, expected) in [
+            ("*", "", true),
+            ("*", "anything at all", true),
+            (
+                "scenarios/srp/*.yaml",
+                "scenarios/srp/wrong-credentials.yaml",
+                true,
+            ),
+            ("scenarios/srp/*.yaml", "scenarios/srp.yaml", false),
+            ("a*b*c", "abc", true),
+            ("a*b*c", "axxbyyc", true),
+            ("a*b*c", "acb", false),
+            ("*b*b", "b", false),
+            ("exact", "exact", true),
+            ("exact", "exactly", false),
+        ] {
+            assert_eq!(glob(pattern, text), expected, "{pattern} ~ {text}");
+        }
+    }
+
+    #[test]
+    fn a_target_wide_entry_covers_its_path_and_below_in_every_step() {
+        let entry = |scenario: &str, step: &str, path: &str| Deviation {
+            scenario: scenario.into(),
+            step: step.into(),
+            path: Some(path.into()),
+            kind: DeviationKind::ExtraField,
+            reason: "r".into(),
+        };
+        let wide = entry("*", "*", "AuthenticationResult.*Token.header.typ");
+        assert!(
+            wide.is_wide() && wide.names_scenario("scenarios/a.yaml") && wide.names_step("sign in")
+        );
+        assert!(wide.covers("AuthenticationResult.AccessToken.header.typ"));
+        assert!(wide.covers("AuthenticationResult.IdToken.header.typ"));
+        assert!(wide.covers("AuthenticationResult.IdToken.header.typ.deeper"));
+        assert!(!wide.covers("AuthenticationResult.IdToken.header"));
+        assert!(!wide.covers("AuthenticationResult.IdToken.header.typx"));
+        let narrow = entry(
+            "scenarios/a.yaml",
+            "sign in",
+            "AuthenticationResult.AccessToken.header.typ",
+        );
+        assert!(!narrow.is_wide() && !narrow.names_step("sign in again"));
+        // The entry for the step wins over the target-wide one, wherever it is listed.
+        let deviations = Deviations {
+            file: None,
+            entries: vec![wide.clone(), narrow.clone()],
+        };
+        let path = "AuthenticationResult.AccessToken.header.typ";
+        assert_eq!(
+            deviations.find(Path::new("scenarios/a.yaml"), "sign in", path),
+            Some(&narrow)
+        );
+        assert_eq!(
+            deviations.find(Path::new("scenarios/b.yaml"), "sign in", path),
+            Some(&wide)
+        );
     }
 
     #[test]

@@ -243,7 +243,18 @@ fn judge_listed_deviations(run: &mut ScenarioRun, options: &RunOptions) {
         let as_reported = Listed::from(d);
         if cell.known.contains(&as_reported) && !run.known_deviations.contains(d) {
             run.known_deviations.push(d.clone());
-            note_listed(run, d);
+            // The steps whose differences it covered (a target-wide entry: many).
+            let steps: Vec<&str> = cell
+                .steps
+                .iter()
+                .filter(|c| {
+                    c.differences
+                        .iter()
+                        .any(|x| x.listed.as_ref() == Some(&as_reported))
+                })
+                .map(|c| c.step.as_str())
+                .collect();
+            note_listed(run, d, &steps);
         }
         if cell.unexpected_passes.contains(&as_reported) {
             let file = options
@@ -265,10 +276,14 @@ fn judge_listed_deviations(run: &mut ScenarioRun, options: &RunOptions) {
     }
 }
 
-/// Makes the passing or listed steps titled as `d`'s step a known deviation
-/// (or not enforced) that `d` covers.
-fn note_listed(run: &mut ScenarioRun, d: &crate::run::deviations::Deviation) {
-    for step in run.steps.iter_mut().filter(|s| s.title == d.step) {
+/// Makes the passing or listed steps titled `steps` a known deviation (or
+/// not enforced) that `d` covers.
+fn note_listed(run: &mut ScenarioRun, d: &crate::run::deviations::Deviation, steps: &[&str]) {
+    for step in run
+        .steps
+        .iter_mut()
+        .filter(|s| steps.contains(&s.title.as_str()))
+    {
         let mut listed = match &step.outcome {
             StepOutcome::Pass => Vec::new(),
             StepOutcome::KnownDeviation(l) | StepOutcome::NotEnforced(l) => l.clone(),

@@ -113,8 +113,10 @@ pub struct TargetSummary {
     pub blocked_steps: usize,
     /// Percent of compared steps equal to the reference; `None` when nothing was compared.
     pub score: Option<f64>,
-    /// Deviations listed for the scenarios run.
+    /// Distinct deviations listed for the scenarios run (a target-wide entry counts once).
     pub debt: usize,
+    /// Target-wide entries that occurred in no scenario: remove them (they fail the run).
+    pub stale_wide: Vec<Listed>,
     /// Cells per status name.
     pub counts: BTreeMap<&'static str, usize>,
 }
@@ -295,7 +297,8 @@ pub fn compare_runs(
         .enumerate()
         .map(|(i, t)| summarise(t, i, &rows, scenarios))
         .collect();
-    let exit_code = exit_code(&rows, !invalid.is_empty());
+    let stale = summaries.iter().any(|s| !s.stale_wide.is_empty());
+    let exit_code = exit_code(&rows, !invalid.is_empty(), stale);
     let labels: Vec<String> = targets.iter().map(|t| t.label.clone()).collect();
     ParityReport {
         schema: SCHEMA,
@@ -328,10 +331,23 @@ fn summarise(
             cells.iter().filter(|c| c.status == status).count(),
         );
     }
-    let debt = scenarios
+    // Distinct entries: a target-wide one counts once, however many steps it covers.
+    let applies = |d: &&crate::run::deviations::Deviation| {
+        scenarios
+            .iter()
+            .any(|s| d.names_scenario(&s.source.path.to_string_lossy()))
+    };
+    let debt = t.deviations.entries.iter().filter(applies).count();
+    // A target-wide entry that occurred in no scenario no longer holds.
+    let stale_wide = t
+        .deviations
+        .entries
         .iter()
-        .map(|s| t.deviations.for_scenario(&s.source.path).count())
-        .sum();
+        .filter(applies)
+        .filter(|d| d.is_wide())
+        .map(Listed::from)
+        .filter(|l| !cells.iter().any(|c| c.known.contains(l)))
+        .collect();
     TargetSummary {
         name: t.label.clone(),
         spec: t.spec.to_string(),
@@ -341,20 +357,21 @@ fn summarise(
         blocked_steps: blocked,
         score: (compared > 0).then(|| 100.0 * equal as f64 / compared as f64),
         debt,
+        stale_wide,
         counts,
     }
 }
 
 /// 2 when files are invalid, 3 when a target failed, 4 on a new deviation or
 /// unexpected pass, 0 otherwise.
-fn exit_code(rows: &[ScenarioRow], invalid: bool) -> i32 {
+fn exit_code(rows: &[ScenarioRow], invalid: bool, stale_wide: bool) -> i32 {
     let cells = || rows.iter().flat_map(|r| &r.cells);
     let any_failure = |kind: &str| cells().any(|c| c.failures.iter().any(|f| f.kind == kind));
     if invalid || any_failure("scenario") {
         exit::INVALID_SCENARIO
     } else if any_failure("target") {
         exit::TARGET
-    } else if cells().any(|c| c.status.fails()) {
+    } else if stale_wide || cells().any(|c| c.status.fails()) {
         exit::MISMATCH
     } else {
         exit::OK
@@ -399,6 +416,20 @@ pub fn summary(report: &ParityReport) -> String {
             for line in details.lines() {
                 let _ = writeln!(out, "    {line}");
             }
+        }
+    }
+    for t in &report.targets {
+        for l in &t.stale_wide {
+            let at = l
+                .path
+                .as_deref()
+                .map(|p| format!(" › {p}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "\nUNEXPECTED-PASS [{}] target-wide entry `{}`{at} occurred in no scenario: remove it",
+                t.name, l.step
+            );
         }
     }
     let _ = writeln!(
