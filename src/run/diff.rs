@@ -184,6 +184,35 @@ impl Walk<'_> {
                     }
                 }
             }
+            (Value::Array(r), Value::Array(a)) if by_name(r).zip(by_name(a)).is_some() => {
+                // Attributes and schema entries: AWS's order means nothing,
+                // so match them by `Name` (one missing attribute, one difference).
+                for rv in r {
+                    let name = rv.get("Name").and_then(Value::as_str).unwrap_or_default();
+                    let here = format!("{path}[?Name={name}]");
+                    match a.iter().find(|av| av.get("Name") == rv.get("Name")) {
+                        Some(av) => self.values(rv, av, here),
+                        None => self.out.push(Difference {
+                            path: here,
+                            change: Change::Missing,
+                            reference: Some(rv.clone()),
+                            actual: None,
+                        }),
+                    }
+                }
+                for av in a
+                    .iter()
+                    .filter(|av| !r.iter().any(|rv| rv.get("Name") == av.get("Name")))
+                {
+                    let name = av.get("Name").and_then(Value::as_str).unwrap_or_default();
+                    self.out.push(Difference {
+                        path: format!("{path}[?Name={name}]"),
+                        change: Change::Extra,
+                        reference: None,
+                        actual: Some(av.clone()),
+                    });
+                }
+            }
             (Value::Array(r), Value::Array(a)) => {
                 for i in 0..r.len().max(a.len()) {
                     let here = format!("{path}[{i}]");
@@ -215,6 +244,20 @@ impl Walk<'_> {
             _ => {}
         }
     }
+}
+
+/// `Some` when every item of `items` is an object with a distinct string
+/// `Name` that reads back in a path (`[?Name=…]`); an empty list qualifies.
+fn by_name(items: &[Value]) -> Option<()> {
+    let mut names = Vec::with_capacity(items.len());
+    for item in items {
+        let name = item.get("Name")?.as_str()?;
+        if name.is_empty() || name.contains([']', '[']) || names.contains(&name) {
+            return None;
+        }
+        names.push(name);
+    }
+    Some(())
 }
 
 /// Equal values (`1` equals `1.0`).
@@ -250,6 +293,34 @@ mod tests {
         let step = json!({"step": "s", "request": {"A": 1}, "response": {"X": [1, {"Y": 2.0}]}});
         let other = json!({"step": "s", "request": {"A": 9}, "response": {"X": [1.0, {"Y": 2}]}});
         assert!(step_differences(&step, &other, &mut Placeholders::default()).is_empty());
+    }
+
+    #[test]
+    fn attributes_are_matched_by_name_not_position() {
+        let r = json!({"response": {"UserAttributes": [
+            {"Name": "email", "Value": "e"},
+            {"Name": "name", "Value": "n"},
+            {"Name": "sub", "Value": "s"}
+        ]}});
+        let a = json!({"response": {"UserAttributes": [
+            {"Name": "email", "Value": "e"},
+            {"Name": "sub", "Value": "other"},
+            {"Name": "zone", "Value": "z"}
+        ]}});
+        let d = step_differences(&r, &a, &mut Placeholders::default());
+        assert_eq!(
+            paths(&d),
+            [
+                ("UserAttributes[?Name=name]", Change::Missing),
+                ("UserAttributes[?Name=sub].Value", Change::Different),
+                ("UserAttributes[?Name=zone]", Change::Extra),
+            ]
+        );
+        // Lists without distinct names keep comparing by position.
+        let r = json!({"response": {"L": [{"Name": "x"}, {"Name": "x"}]}});
+        let a = json!({"response": {"L": [{"Name": "x"}]}});
+        let d = step_differences(&r, &a, &mut Placeholders::default());
+        assert_eq!(paths(&d), [("L[1]", Change::Missing)]);
     }
 
     #[test]
