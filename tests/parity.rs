@@ -463,6 +463,12 @@ fn a_target_that_skips_one_check_shows_not_enforced_for_that_check_only() {
             .any(|l| l.starts_with(skipped) && l.contains("NOT ENFORCED")),
         "{stdout}"
     );
+    // The page reads without an emoji font, and each detail leads back to the matrix.
+    let html = std::fs::read_to_string(dir.join("listed/parity.html")).unwrap();
+    assert!(html.contains("NOT ENFORCED") && html.contains("href=\"#matrix\""));
+    assert!(!html.chars().any(
+        |c| ('\u{1F300}'..='\u{1FAFF}').contains(&c) || ('\u{2600}'..='\u{27BF}').contains(&c)
+    ));
     let markdown = std::fs::read_to_string(dir.join("listed/parity.md")).unwrap();
     let grid_at = markdown.find("## Security checks").unwrap();
     assert!(

@@ -14,7 +14,7 @@ const STYLE: &str = r#"
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#1f2328;background:#fff}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px} h3{font-size:15px;margin:0 0 8px}
 .muted{color:#656d76} code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}
-pre{margin:0;white-space:pre-wrap;word-break:break-word;max-height:260px;overflow:auto}
+pre{margin:0;white-space:pre-wrap;overflow-wrap:normal;word-break:normal;max-height:260px;overflow:auto}
 table{border-collapse:collapse} th,td{border:1px solid #d0d7de;padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#f6f8fa}
 .cards{display:flex;gap:12px;flex-wrap:wrap}
@@ -31,7 +31,7 @@ th{background:#f6f8fa}
 .legend span{display:inline-block;padding:2px 8px;margin-right:6px;border-radius:4px}
 .checks td.v{font-weight:600;white-space:nowrap} .checks td.why{font-weight:400;white-space:normal;max-width:28em}
 .enforced{background:#dafbe1} .not-enforced{background:#ffcecb;color:#82071e} .not-tested{background:#f6f8fa;color:#656d76}
-td.why small{display:block;font-weight:400;color:#424a53;overflow-wrap:anywhere}
+td.why small{display:block;font-weight:400;color:#424a53}
 "#;
 
 /// The security-check grid, first on the page: verdicts in words (and a
@@ -150,7 +150,7 @@ pub fn render(report: &ParityReport) -> String {
             esc(text_label(s))
         );
     }
-    out.push_str("</p>\n<h2>Matrix <span class=\"muted\">(click a cell)</span></h2>\n<table class=\"matrix\"><tr><th>scenario</th>");
+    out.push_str("</p>\n<h2 id=\"matrix\">Matrix <span class=\"muted\">(click a cell)</span></h2>\n<table class=\"matrix\"><tr><th>scenario</th>");
     for t in &report.targets {
         let _ = write!(out, "<th>{}</th>", esc(&t.name));
     }
@@ -235,7 +235,7 @@ fn reference_badge(row: &ScenarioRow) -> String {
 fn detail(out: &mut String, id: &str, row: &ScenarioRow, cell: &Cell) {
     let _ = write!(
         out,
-        "<section class=\"detail\" id=\"{id}\"><h3>{} · {} <span class=\"{}\">{}</span></h3>\n<p class=\"muted\"><code>{}</code>",
+        "<section class=\"detail\" id=\"{id}\"><p><a href=\"#matrix\">← back to the matrix</a></p><h3>{} · {} <span class=\"{}\">{}</span></h3>\n<p class=\"muted\"><code>{}</code>",
         esc(&cell.target),
         esc(&row.name),
         cell.status.name(),
