@@ -571,7 +571,8 @@ fn deleting_a_target_wide_entry_fails_exactly_the_steps_it_covered() {
     let debt = |r: &Value| r["targets"][1]["debt"].as_u64().unwrap();
     assert_eq!(debt(&with), debt(&report) + 1);
 
-    // A target-wide entry that occurs nowhere fails the run, so the list shrinks.
+    // A target-wide entry that occurs nowhere is reported, so the list shrinks
+    // (a warning: it may hold for scenarios a run leaves out).
     let stale = dir.join("stale.yaml");
     std::fs::write(
         &stale,
@@ -580,10 +581,11 @@ fn deleting_a_target_wide_entry_fails_exactly_the_steps_it_covered() {
     )
     .unwrap();
     let out = parity(&stale, &dir.join("stale"));
-    assert_eq!(out.status.code(), Some(4), "{}", shown(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
     assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .contains("target-wide entry `*` › NoSuchField occurred in no scenario"),
+        String::from_utf8_lossy(&out.stdout).contains(
+            "target-wide entry `*` › NoSuchField occurred in none of the 4 scenario(s) run"
+        ),
         "{}",
         shown(&out)
     );

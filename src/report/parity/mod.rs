@@ -115,7 +115,8 @@ pub struct TargetSummary {
     pub score: Option<f64>,
     /// Distinct deviations listed for the scenarios run (a target-wide entry counts once).
     pub debt: usize,
-    /// Target-wide entries that occurred in no scenario: remove them (they fail the run).
+    /// Target-wide entries that occurred in none of the scenarios run (a
+    /// warning: they may hold for scenarios this run left out).
     pub stale_wide: Vec<Listed>,
     /// Cells per status name.
     pub counts: BTreeMap<&'static str, usize>,
@@ -297,8 +298,7 @@ pub fn compare_runs(
         .enumerate()
         .map(|(i, t)| summarise(t, i, &rows, scenarios))
         .collect();
-    let stale = summaries.iter().any(|s| !s.stale_wide.is_empty());
-    let exit_code = exit_code(&rows, !invalid.is_empty(), stale);
+    let exit_code = exit_code(&rows, !invalid.is_empty());
     let labels: Vec<String> = targets.iter().map(|t| t.label.clone()).collect();
     ParityReport {
         schema: SCHEMA,
@@ -338,7 +338,7 @@ fn summarise(
             .any(|s| d.names_scenario(&s.source.path.to_string_lossy()))
     };
     let debt = t.deviations.entries.iter().filter(applies).count();
-    // A target-wide entry that occurred in no scenario no longer holds.
+    // A target-wide entry that occurred in no scenario run may no longer hold.
     let stale_wide = t
         .deviations
         .entries
@@ -364,14 +364,14 @@ fn summarise(
 
 /// 2 when files are invalid, 3 when a target failed, 4 on a new deviation or
 /// unexpected pass, 0 otherwise.
-fn exit_code(rows: &[ScenarioRow], invalid: bool, stale_wide: bool) -> i32 {
+fn exit_code(rows: &[ScenarioRow], invalid: bool) -> i32 {
     let cells = || rows.iter().flat_map(|r| &r.cells);
     let any_failure = |kind: &str| cells().any(|c| c.failures.iter().any(|f| f.kind == kind));
     if invalid || any_failure("scenario") {
         exit::INVALID_SCENARIO
     } else if any_failure("target") {
         exit::TARGET
-    } else if stale_wide || cells().any(|c| c.status.fails()) {
+    } else if cells().any(|c| c.status.fails()) {
         exit::MISMATCH
     } else {
         exit::OK
@@ -427,8 +427,10 @@ pub fn summary(report: &ParityReport) -> String {
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "\nUNEXPECTED-PASS [{}] target-wide entry `{}`{at} occurred in no scenario: remove it",
-                t.name, l.step
+                "\nwarning: [{}] target-wide entry `{}`{at} occurred in none of the {} scenario(s) run; remove it if it occurs nowhere",
+                t.name,
+                l.step,
+                report.scenarios.len()
             );
         }
     }
