@@ -470,6 +470,22 @@ fn a_target_that_skips_one_check_shows_not_enforced_for_that_check_only() {
         |c| ('\u{1F300}'..='\u{1FAFF}').contains(&c) || ('\u{2600}'..='\u{27BF}').contains(&c)
     ));
     let markdown = std::fs::read_to_string(dir.join("listed/parity.md")).unwrap();
+    // Behaviour, shape and message scores apart, and per-operation coverage.
+    let report = json_report(&dir.join("listed"));
+    let moto_summary = &report["targets"][1];
+    let behaviour = moto_summary["behaviour_score"].as_f64().unwrap();
+    assert!(
+        behaviour > moto_summary["score"].as_f64().unwrap() && behaviour < 100.0,
+        "{moto_summary}"
+    );
+    let initiate = &moto_summary["operations"]["InitiateAuth"];
+    assert!(
+        initiate["ran"].as_u64().unwrap() >= 3 && initiate["unsupported"] == 0,
+        "{initiate}"
+    );
+    assert!(
+        markdown.contains("## Operations") && markdown.contains("| InitiateAuth | implemented (")
+    );
     let grid_at = markdown.find("## Security checks").unwrap();
     assert!(
         grid_at < markdown.find("## Behaviour parity").unwrap(),

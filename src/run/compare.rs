@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::deviations::{Deviation, Deviations};
-use super::diff::{self, Difference, step_differences};
+use super::diff::{self, Difference, aspects, step_differences};
 use super::outcome::{Blocker, ScenarioRun, StepOutcome, StepResult};
 
 /// How a scenario fared on a target.
@@ -196,6 +196,14 @@ pub struct Cell {
     pub equal_steps: usize,
     /// Reference steps that did not run because their inputs were missing.
     pub blocked_steps: usize,
+    /// Compared steps with the reference's outcome (success with the same
+    /// challenge or tokens, or an error with the same code).
+    pub behaviour_equal: usize,
+    /// Compared steps with the same outcome and the same fields.
+    pub shape_equal: usize,
+    /// Compared error steps with the reference's code; those with its text too.
+    pub message_steps: usize,
+    pub message_equal: usize,
 }
 
 impl Cell {
@@ -224,6 +232,10 @@ pub fn compare(run: &ScenarioRun, reference: Option<&Value>, deviations: &Deviat
         compared_steps: 0,
         equal_steps: 0,
         blocked_steps: 0,
+        behaviour_equal: 0,
+        shape_equal: 0,
+        message_steps: 0,
+        message_equal: 0,
     };
     if let Some(reason) = &run.skipped {
         cell.status = Status::Skipped;
@@ -315,6 +327,18 @@ pub fn compare(run: &ScenarioRun, reference: Option<&Value>, deviations: &Deviat
                         listed: entry.map(Listed::from),
                         difference,
                     });
+                }
+                let differences: Vec<Difference> = comparison
+                    .differences
+                    .iter()
+                    .map(|d| d.difference.clone())
+                    .collect();
+                let judged = aspects(ref_step, actual_steps[i], &differences);
+                cell.behaviour_equal += usize::from(judged.behaviour);
+                cell.shape_equal += usize::from(judged.shape);
+                if let Some(same_text) = judged.message {
+                    cell.message_steps += 1;
+                    cell.message_equal += usize::from(same_text);
                 }
                 if comparison.differences.is_empty() {
                     cell.equal_steps += 1;

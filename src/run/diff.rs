@@ -141,6 +141,59 @@ pub fn step_differences(
     out
 }
 
+/// How a compared step fared in each aspect parity scores apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Aspects {
+    /// The same outcome: success with the same challenge (or tokens), or
+    /// an error with the same code.
+    pub behaviour: bool,
+    /// The same outcome and the same fields (no field missing or extra).
+    pub shape: bool,
+    /// For an error both answered with the same code: whether the texts
+    /// match; `None` for other steps.
+    pub message: Option<bool>,
+}
+
+/// The aspects of a step whose `differences` from the reference are known.
+pub fn aspects(reference: &Value, actual: &Value, differences: &[Difference]) -> Aspects {
+    /// `Ok(challenge or what a success carries)` or `Err(error code)`.
+    fn outcome(step: &Value) -> Result<String, String> {
+        match step.get("response") {
+            Some(r) => Ok(r
+                .get("ChallengeName")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    if r.get("AuthenticationResult").is_some() {
+                        "tokens"
+                    } else {
+                        ""
+                    }
+                    .to_string()
+                })),
+            None => Err(step
+                .get("error")
+                .and_then(|e| e.get("__type"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()),
+        }
+    }
+    let (r, a) = (outcome(reference), outcome(actual));
+    let behaviour = r == a;
+    let shape = behaviour
+        && !differences
+            .iter()
+            .any(|d| matches!(d.change, Change::Missing | Change::Extra));
+    let message =
+        (behaviour && r.is_err()).then(|| !differences.iter().any(|d| d.path == "message"));
+    Aspects {
+        behaviour,
+        shape,
+        message,
+    }
+}
+
 /// A step's answer alone: `{response}` or `{status, error}`.
 pub fn answer(step: &Value) -> Value {
     let mut out = serde_json::Map::new();
@@ -293,6 +346,55 @@ mod tests {
         let step = json!({"step": "s", "request": {"A": 1}, "response": {"X": [1, {"Y": 2.0}]}});
         let other = json!({"step": "s", "request": {"A": 9}, "response": {"X": [1.0, {"Y": 2}]}});
         assert!(step_differences(&step, &other, &mut Placeholders::default()).is_empty());
+    }
+
+    #[test]
+    fn behaviour_shape_and_message_are_told_apart() {
+        let challenge = |name: &str, extra: bool| {
+            let mut r = json!({"ChallengeName": name, "Session": "<session:1>"});
+            if extra {
+                r["Extra"] = json!(1);
+            }
+            json!({"response": r})
+        };
+        let error = |code: &str, message: &str| json!({"status": 400, "error": {"__type": code, "message": message}});
+        let judge = |r: &Value, a: &Value| {
+            let d = step_differences(r, a, &mut Placeholders::default());
+            aspects(r, a, &d)
+        };
+        let same = judge(
+            &challenge("MFA_SETUP", false),
+            &challenge("MFA_SETUP", false),
+        );
+        assert_eq!(
+            (same.behaviour, same.shape, same.message),
+            (true, true, None)
+        );
+        let extra = judge(
+            &challenge("MFA_SETUP", false),
+            &challenge("MFA_SETUP", true),
+        );
+        assert_eq!((extra.behaviour, extra.shape), (true, false));
+        let other = judge(
+            &challenge("MFA_SETUP", false),
+            &challenge("SOFTWARE_TOKEN_MFA", false),
+        );
+        assert!(!other.behaviour && !other.shape);
+        let tokens = json!({"response": {"AuthenticationResult": {}}});
+        assert!(!judge(&error("NotAuthorizedException", "x"), &tokens).behaviour);
+        let text = judge(
+            &error("NotAuthorizedException", "Incorrect username or password."),
+            &error("NotAuthorizedException", "bob"),
+        );
+        assert_eq!(
+            (text.behaviour, text.shape, text.message),
+            (true, true, Some(false))
+        );
+        let code = judge(
+            &error("NotAuthorizedException", "m"),
+            &error("UserNotFoundException", "m"),
+        );
+        assert_eq!((code.behaviour, code.message), (false, None));
     }
 
     #[test]

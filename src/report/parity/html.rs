@@ -114,8 +114,9 @@ pub fn render(report: &ParityReport) -> String {
         let score = t.score_text();
         let _ = write!(
             out,
-            "<div class=\"card\"><h3>{}</h3><div class=\"score\">{score}</div><div class=\"muted\">{} / {} steps equal · {} blocked · debt {}</div><div class=\"muted\"><code>{}</code></div><div>",
+            "<div class=\"card\"><h3>{}</h3><div class=\"score\">{score}</div><div class=\"muted\">{}</div><div class=\"muted\">{} / {} steps equal · {} blocked · debt {}</div><div class=\"muted\"><code>{}</code></div><div>",
             esc(&t.name),
+            esc(&t.aspects_text()),
             t.equal_steps,
             t.compared_steps,
             t.blocked_steps,

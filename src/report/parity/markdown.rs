@@ -57,6 +57,44 @@ fn checks_table(report: &ParityReport) -> String {
     out
 }
 
+/// Per-operation coverage per target: implemented / unsupported / not
+/// exercised, with equal / ran steps.
+fn operations_table(report: &ParityReport) -> String {
+    let mut ops: Vec<&String> = report
+        .targets
+        .iter()
+        .flat_map(|t| t.operations.keys())
+        .collect();
+    ops.sort();
+    ops.dedup();
+    if ops.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "## Operations\n\nPer operation the reference's steps call: implemented (answered at least once as an implemented operation), unsupported, or not exercised (its steps were blocked or skipped), with equal / ran steps.\n\n| operation |",
+    );
+    for t in &report.targets {
+        let _ = write!(out, " {} |", cell_text(&t.name));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(report.targets.len()));
+    out.push('\n');
+    for op in ops {
+        let _ = write!(out, "| {op} |");
+        for t in &report.targets {
+            match t.operations.get(op) {
+                Some(c) => {
+                    let _ = write!(out, " {} ({} / {}) |", c.state(), c.equal, c.ran);
+                }
+                None => out.push_str(" not exercised |"),
+            }
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    out
+}
+
 /// The whole Markdown document.
 pub fn render(report: &ParityReport) -> String {
     let mut out = String::from("# Cognito parity report\n\n");
@@ -78,18 +116,21 @@ pub fn render(report: &ParityReport) -> String {
     out.push_str(&checks_table(report));
     out.push_str("## Behaviour parity\n\n");
     out.push_str(
-        "| target | parity score | equal / compared steps | blocked steps | parity debt | ",
+        "| target | parity score | behaviour | shape | messages | equal / compared steps | blocked steps | parity debt | ",
     );
     out.push_str(&Status::ALL.map(label).join(" | "));
-    out.push_str(" |\n|---|---|---|---|---|");
+    out.push_str(" |\n|---|---|---|---|---|---|---|---|");
     out.push_str(&"---|".repeat(Status::ALL.len()));
     out.push('\n');
     for t in &report.targets {
         let score = t.score_text();
         let _ = write!(
             out,
-            "| {} | {score} | {} / {} | {} | {} |",
+            "| {} | {score} | {} | {} | {} | {} / {} | {} | {} |",
             cell_text(&t.name),
+            super::percent_text(t.behaviour_score),
+            super::percent_text(t.shape_score),
+            super::percent_text(t.message_score),
             t.equal_steps,
             t.compared_steps,
             t.blocked_steps,
@@ -104,10 +145,15 @@ pub fn render(report: &ParityReport) -> String {
         out,
         "\n**Parity debt: {} listed deviation(s)** over all targets. Exit code {}.\n\n\
          Scores are over the steps that ran; blocked steps (not run because an \
-         earlier step or the fixture did not produce their inputs) are counted apart.\n",
+         earlier step or the fixture did not produce their inputs) are counted apart. \
+         Parity score: the whole answer equals the reference's. Behaviour: the same \
+         outcome (success with the same challenge or tokens, or the same error code). \
+         Shape: the same outcome and the same fields. Messages: of the errors with the \
+         reference's code, those with its text too.\n",
         report.debt_total, report.exit_code
     );
 
+    out.push_str(&operations_table(report));
     out.push_str("## Matrix\n\n| scenario |");
     for t in &report.targets {
         let _ = write!(out, " {} |", cell_text(&t.name));

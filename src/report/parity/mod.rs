@@ -113,6 +113,13 @@ pub struct TargetSummary {
     pub blocked_steps: usize,
     /// Percent of compared steps equal to the reference; `None` when nothing was compared.
     pub score: Option<f64>,
+    /// Percent of compared steps with the reference's outcome (success with
+    /// the same challenge or tokens, or an error with the same code).
+    pub behaviour_score: Option<f64>,
+    /// Percent of compared steps with the same outcome and the same fields.
+    pub shape_score: Option<f64>,
+    /// Percent of errors answered with the reference's code that have its text too.
+    pub message_score: Option<f64>,
     /// Distinct deviations listed for the scenarios run (a target-wide entry counts once).
     pub debt: usize,
     /// Target-wide entries that occurred in none of the scenarios run (a
@@ -120,15 +127,55 @@ pub struct TargetSummary {
     pub stale_wide: Vec<Listed>,
     /// Cells per status name.
     pub counts: BTreeMap<&'static str, usize>,
+    /// Per cognito-idp operation the reference's steps call: how its steps fared here.
+    pub operations: BTreeMap<String, OperationCoverage>,
+}
+
+/// How the steps calling one operation fared on a target (the coverage table).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OperationCoverage {
+    /// Steps that ran (not blocked, not skipped).
+    pub ran: usize,
+    /// Of those, answered as an unsupported operation.
+    pub unsupported: usize,
+    /// Of those, equal to the reference.
+    pub equal: usize,
+}
+
+impl OperationCoverage {
+    /// `implemented`, `unsupported` or `not exercised`, for the table.
+    pub fn state(&self) -> &'static str {
+        if self.ran == 0 {
+            "not exercised"
+        } else if self.unsupported == self.ran {
+            "unsupported"
+        } else {
+            "implemented"
+        }
+    }
 }
 
 impl TargetSummary {
     /// The score as shown in reports: `97.5%`, or `n/a` when nothing was compared.
     pub fn score_text(&self) -> String {
-        self.score
-            .map(|s| format!("{s:.1}%"))
-            .unwrap_or_else(|| "n/a".into())
+        percent_text(self.score)
     }
+
+    /// `behaviour 60.0%, shape 20.0%, messages 45.0%`.
+    pub fn aspects_text(&self) -> String {
+        format!(
+            "behaviour {}, shape {}, messages {}",
+            percent_text(self.behaviour_score),
+            percent_text(self.shape_score),
+            percent_text(self.message_score)
+        )
+    }
+}
+
+fn percent_text(score: Option<f64>) -> String {
+    score
+        .map(|s| format!("{s:.1}%"))
+        .unwrap_or_else(|| "n/a".into())
 }
 
 impl ParityReport {
@@ -324,6 +371,29 @@ fn summarise(
     let compared: usize = cells.iter().map(|c| c.compared_steps).sum();
     let equal: usize = cells.iter().map(|c| c.equal_steps).sum();
     let blocked: usize = cells.iter().map(|c| c.blocked_steps).sum();
+    let percent =
+        |part: usize, whole: usize| (whole > 0).then(|| 100.0 * part as f64 / whole as f64);
+    let sum = |f: fn(&Cell) -> usize| cells.iter().map(|c| f(c)).sum::<usize>();
+    let behaviour_score = percent(sum(|c| c.behaviour_equal), compared);
+    let shape_score = percent(sum(|c| c.shape_equal), compared);
+    let message_score = percent(sum(|c| c.message_equal), sum(|c| c.message_steps));
+    let mut operations: BTreeMap<String, OperationCoverage> = BTreeMap::new();
+    for step in cells.iter().flat_map(|c| &c.steps) {
+        let Some(op) = &step.call else { continue };
+        let entry = operations.entry(op.clone()).or_default();
+        match step.state {
+            StepState::Blocked | StepState::Skipped | StepState::NotInReference => {}
+            StepState::Equal => {
+                entry.ran += 1;
+                entry.equal += 1;
+            }
+            StepState::Unsupported => {
+                entry.ran += 1;
+                entry.unsupported += 1;
+            }
+            _ => entry.ran += 1,
+        }
+    }
     let mut counts = BTreeMap::new();
     for status in Status::ALL {
         counts.insert(
@@ -355,10 +425,14 @@ fn summarise(
         compared_steps: compared,
         equal_steps: equal,
         blocked_steps: blocked,
-        score: (compared > 0).then(|| 100.0 * equal as f64 / compared as f64),
+        score: percent(equal, compared),
+        behaviour_score,
+        shape_score,
+        message_score,
         debt,
         stale_wide,
         counts,
+        operations,
     }
 }
 
@@ -394,11 +468,12 @@ pub fn summary(report: &ParityReport) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "{:<14} parity {score:>6} ({}/{} steps, {} blocked), debt {}: {}",
+            "{:<14} parity {score:>6} ({}/{} steps, {} blocked; {}), debt {}: {}",
             t.name,
             t.equal_steps,
             t.compared_steps,
             t.blocked_steps,
+            t.aspects_text(),
             t.debt,
             counts.join(", ")
         );
