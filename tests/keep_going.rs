@@ -403,6 +403,6 @@ fn parity_compares_the_steps_after_a_difference_and_counts_blocked_ones_apart() 
             &serde_json::json!(2)
         )
     );
-    assert!(stdout.contains("(4/5 steps, 2 blocked)"), "{stdout}");
+    assert!(stdout.contains("(4/5 steps, 2 blocked;"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }

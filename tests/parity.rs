@@ -417,26 +417,41 @@ fn check_verdicts(report: &Value) -> std::collections::BTreeMap<String, Vec<Stri
         .collect()
 }
 
+/// `parity` of `scenarios` on the stub and `moto` (labelled moto) with the
+/// expectation file `expectations`, written to `out`.
+fn stub_and_moto(
+    moto: &support::Server,
+    scenarios: &[&str],
+    expectations: &Path,
+    out: &Path,
+) -> Output {
+    let targets = format!("stub,moto=endpoint={}", moto.url());
+    let moto_file = format!("moto={}", expectations.display());
+    let mut args = vec!["parity"];
+    args.extend_from_slice(scenarios);
+    args.extend([
+        "--targets",
+        &targets,
+        "--expectations",
+        &moto_file,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    cli(&args)
+}
+
 #[test]
 fn a_target_that_skips_one_check_shows_not_enforced_for_that_check_only() {
     // moto ignores a client's ExplicitAuthFlows and refuses wrong passwords:
     // one check it skips, one it enforces.
     let moto = support::Server::moto();
     let dir = temp_dir("grid");
-    let targets = format!("stub,moto=endpoint={}", moto.url());
-    let parity = |expectations: &Path, out: &Path| {
-        cli(&[
-            "parity",
-            "scenarios/negative/auth-flow-disabled.yaml",
-            "scenarios/negative/wrong-credentials.yaml",
-            "--targets",
-            &targets,
-            "--expectations",
-            &format!("moto={}", expectations.display()),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-    };
+    let scenarios = [
+        "scenarios/negative/auth-flow-disabled.yaml",
+        "scenarios/negative/wrong-credentials.yaml",
+    ];
+    let parity =
+        |expectations: &Path, out: &Path| stub_and_moto(&moto, &scenarios, expectations, out);
     let committed = Path::new("expectations/moto.yaml");
     let out = parity(committed, &dir.join("listed"));
     assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
@@ -533,20 +548,12 @@ fn differences_at(report: &Value, index: usize, path: &str, listed: bool) -> Vec
 fn deleting_a_target_wide_entry_fails_exactly_the_steps_it_covered() {
     let moto = support::Server::moto();
     let dir = temp_dir("wide");
-    let targets = format!("stub,moto=endpoint={}", moto.url());
-    let parity = |expectations: &Path, out: &Path| {
-        cli(&[
-            "parity",
-            "scenarios/new-password",
-            "scenarios/negative/wrong-credentials.yaml",
-            "--targets",
-            &targets,
-            "--expectations",
-            &format!("moto={}", expectations.display()),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-    };
+    let scenarios = [
+        "scenarios/new-password",
+        "scenarios/negative/wrong-credentials.yaml",
+    ];
+    let parity =
+        |expectations: &Path, out: &Path| stub_and_moto(&moto, &scenarios, expectations, out);
     let committed = std::fs::read_to_string("expectations/moto.yaml").unwrap();
     let wide =
         "- scenario: \"*\"\n  step: \"*\"\n  path: AuthenticationResult.AccessToken.header.typ\n";

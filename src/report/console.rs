@@ -164,11 +164,7 @@ fn blocked_lines(out: &mut String, run: &ScenarioRun) {
         }
     }
     for (blocker, steps) in groups {
-        let needing = if blocker.missing.is_empty() {
-            String::new()
-        } else {
-            format!(", needing {}", blocker.missing)
-        };
+        let needing = blocker.needing();
         let _ = writeln!(
             out,
             "      {} by {blocker}{needing}: {}",

@@ -137,11 +137,7 @@ pub fn suite_of_runs(target: &str, runs: &[ScenarioRun], invalid: &[(String, Str
                         );
                     }
                     StepOutcome::Blocked(b) => {
-                        let needing = if b.missing.is_empty() {
-                            String::new()
-                        } else {
-                            format!(", needing {}", b.missing)
-                        };
+                        let needing = b.needing();
                         let _ = writeln!(
                             out,
                             "step {} `{}`: blocked by {b}{needing}",

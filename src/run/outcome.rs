@@ -106,6 +106,17 @@ pub struct Blocker {
     pub missing: String,
 }
 
+impl Blocker {
+    /// `, needing <what is missing>`, or nothing when the setup failed.
+    pub fn needing(&self) -> String {
+        if self.missing.is_empty() {
+            String::new()
+        } else {
+            format!(", needing {}", self.missing)
+        }
+    }
+}
+
 /// `step 3 (sign in)` or `the pool fixture`.
 impl std::fmt::Display for Blocker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
