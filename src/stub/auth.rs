@@ -629,11 +629,7 @@ fn refresh_auth(
     let pool = ctx.state.pool(pool_id)?;
     let client = pool.client(client_id)?;
     // A deleted user's sign-ins are gone with it.
-    let user = pool
-        .users
-        .values()
-        .find(|u| u.sub == sign_in.sub)
-        .ok_or_else(invalid)?;
+    let user = pool.user_with_sub(&sign_in.sub).ok_or_else(invalid)?;
     let mut names: Vec<&str> = vec![&user.username, &user.sub];
     if let Some(n) = lookup(params, "USERNAME") {
         names.push(n);
@@ -1038,7 +1034,7 @@ pub fn revoke_token(ctx: &mut Ctx, p: &Params) -> ApiResult<Value> {
             .state
             .pools
             .get(&sign_in.pool_id)
-            .is_some_and(|p| p.users.values().any(|u| u.sub == sign_in.sub))
+            .is_some_and(|p| p.user_with_sub(&sign_in.sub).is_some())
     {
         if sign_in.client_id != client_id {
             return Err(ApiError::new(

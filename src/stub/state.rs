@@ -170,6 +170,16 @@ impl Pool {
             .ok_or_else(ApiError::user_not_found)
     }
 
+    /// The user whose `sub` is `sub` (tokens and sign-ins name users by it).
+    pub fn user_with_sub(&self, sub: &str) -> Option<&User> {
+        self.users.values().find(|u| u.sub == sub)
+    }
+
+    /// Mutable variant of [`Pool::user_with_sub`].
+    pub fn user_with_sub_mut(&mut self, sub: &str) -> Option<&mut User> {
+        self.users.values_mut().find(|u| u.sub == sub)
+    }
+
     /// Whether attribute `name` may change after the user was created
     /// (SignUp, AdminCreateUser): not when Schema declared it `Mutable: false`.
     pub fn is_mutable(&self, name: &str) -> bool {
@@ -228,7 +238,7 @@ impl State {
         if let Some(user) = self
             .pools
             .get_mut(pool_id)
-            .and_then(|p| p.users.values_mut().find(|u| u.sub == sub))
+            .and_then(|p| p.user_with_sub_mut(sub))
         {
             user.sign_out.sign_out(now_secs);
         }

@@ -227,9 +227,7 @@ pub fn authentication_result(
             let pool = ctx.state.pool_mut(pool_id)?;
             let refresh_validity_secs = pool.client(client_id)?.refresh_validity_secs;
             let user = pool
-                .users
-                .values_mut()
-                .find(|u| u.sub == sub)
+                .user_with_sub_mut(sub)
                 .ok_or_else(ApiError::user_not_found)?;
             let sign_in = SignIn {
                 origin_jti: uuid::Uuid::new_v4().to_string(),
@@ -249,9 +247,7 @@ pub fn authentication_result(
     let pool = ctx.state.pool(pool_id)?;
     let client = pool.client(client_id)?;
     let user = pool
-        .users
-        .values()
-        .find(|u| u.sub == sub)
+        .user_with_sub(sub)
         .ok_or_else(ApiError::user_not_found)?;
     let event_id = uuid::Uuid::new_v4().to_string();
     let iss = issuer(region, pool_id);
@@ -386,9 +382,7 @@ pub fn check_access_token(ctx: &Ctx, token: &str) -> ApiResult<TokenUser> {
         .ok_or_else(invalid)?;
     let pool: &Pool = ctx.state.pool(&pool_id)?;
     let user = pool
-        .users
-        .values()
-        .find(|u| u.sub == sub)
+        .user_with_sub(sub)
         .ok_or_else(ApiError::user_not_found)?;
     if ctx.state.revocations.is_revoked(origin_jti) || user.sign_out.revokes_access(origin_jti, iat)
     {
