@@ -328,12 +328,11 @@ pub fn compare(run: &ScenarioRun, reference: Option<&Value>, deviations: &Deviat
                         difference,
                     });
                 }
-                let differences: Vec<Difference> = comparison
-                    .differences
-                    .iter()
-                    .map(|d| d.difference.clone())
-                    .collect();
-                let judged = aspects(ref_step, actual_steps[i], &differences);
+                let judged = aspects(
+                    ref_step,
+                    actual_steps[i],
+                    comparison.differences.iter().map(|d| &d.difference),
+                );
                 cell.behaviour_equal += usize::from(judged.behaviour);
                 cell.shape_equal += usize::from(judged.shape);
                 if let Some(same_text) = judged.message {

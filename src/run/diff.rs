@@ -155,7 +155,11 @@ pub struct Aspects {
 }
 
 /// The aspects of a step whose `differences` from the reference are known.
-pub fn aspects(reference: &Value, actual: &Value, differences: &[Difference]) -> Aspects {
+pub fn aspects<'d>(
+    reference: &Value,
+    actual: &Value,
+    differences: impl IntoIterator<Item = &'d Difference>,
+) -> Aspects {
     /// `Ok(challenge or what a success carries)` or `Err(error code)`.
     fn outcome(step: &Value) -> Result<String, String> {
         match step.get("response") {
@@ -180,17 +184,16 @@ pub fn aspects(reference: &Value, actual: &Value, differences: &[Difference]) ->
         }
     }
     let (r, a) = (outcome(reference), outcome(actual));
+    let (mut fields_differ, mut text_differs) = (false, false);
+    for d in differences {
+        fields_differ |= matches!(d.change, Change::Missing | Change::Extra);
+        text_differs |= d.path == "message";
+    }
     let behaviour = r == a;
-    let shape = behaviour
-        && !differences
-            .iter()
-            .any(|d| matches!(d.change, Change::Missing | Change::Extra));
-    let message =
-        (behaviour && r.is_err()).then(|| !differences.iter().any(|d| d.path == "message"));
     Aspects {
         behaviour,
-        shape,
-        message,
+        shape: behaviour && !fields_differ,
+        message: (behaviour && r.is_err()).then_some(!text_differs),
     }
 }
 
@@ -218,52 +221,29 @@ impl Walk<'_> {
                     let here = join_key(&path, key);
                     match a.get(key) {
                         Some(av) => self.values(rv, av, here),
-                        None => self.out.push(Difference {
-                            path: here,
-                            change: Change::Missing,
-                            reference: Some(rv.clone()),
-                            actual: None,
-                        }),
+                        None => self.missing(here, rv),
                     }
                 }
-                for (key, av) in a {
-                    if !r.contains_key(key) {
-                        self.out.push(Difference {
-                            path: join_key(&path, key),
-                            change: Change::Extra,
-                            reference: None,
-                            actual: Some(av.clone()),
-                        });
-                    }
+                for (key, av) in a.iter().filter(|(key, _)| !r.contains_key(*key)) {
+                    self.extra(join_key(&path, key), av);
                 }
             }
-            (Value::Array(r), Value::Array(a)) if by_name(r).zip(by_name(a)).is_some() => {
+            (Value::Array(r), Value::Array(a)) if named(r) && named(a) => {
                 // Attributes and schema entries: AWS's order means nothing,
                 // so match them by `Name` (one missing attribute, one difference).
+                let here = |item: &Value| {
+                    let name = item.get("Name").and_then(Value::as_str).unwrap_or_default();
+                    format!("{path}[?Name={name}]")
+                };
+                let same = |x: &Value, y: &Value| x.get("Name") == y.get("Name");
                 for rv in r {
-                    let name = rv.get("Name").and_then(Value::as_str).unwrap_or_default();
-                    let here = format!("{path}[?Name={name}]");
-                    match a.iter().find(|av| av.get("Name") == rv.get("Name")) {
-                        Some(av) => self.values(rv, av, here),
-                        None => self.out.push(Difference {
-                            path: here,
-                            change: Change::Missing,
-                            reference: Some(rv.clone()),
-                            actual: None,
-                        }),
+                    match a.iter().find(|av| same(av, rv)) {
+                        Some(av) => self.values(rv, av, here(rv)),
+                        None => self.missing(here(rv), rv),
                     }
                 }
-                for av in a
-                    .iter()
-                    .filter(|av| !r.iter().any(|rv| rv.get("Name") == av.get("Name")))
-                {
-                    let name = av.get("Name").and_then(Value::as_str).unwrap_or_default();
-                    self.out.push(Difference {
-                        path: format!("{path}[?Name={name}]"),
-                        change: Change::Extra,
-                        reference: None,
-                        actual: Some(av.clone()),
-                    });
+                for av in a.iter().filter(|av| !r.iter().any(|rv| same(rv, av))) {
+                    self.extra(here(av), av);
                 }
             }
             (Value::Array(r), Value::Array(a)) => {
@@ -271,18 +251,8 @@ impl Walk<'_> {
                     let here = format!("{path}[{i}]");
                     match (r.get(i), a.get(i)) {
                         (Some(rv), Some(av)) => self.values(rv, av, here),
-                        (Some(rv), None) => self.out.push(Difference {
-                            path: here,
-                            change: Change::Missing,
-                            reference: Some(rv.clone()),
-                            actual: None,
-                        }),
-                        (None, Some(av)) => self.out.push(Difference {
-                            path: here,
-                            change: Change::Extra,
-                            reference: None,
-                            actual: Some(av.clone()),
-                        }),
+                        (Some(rv), None) => self.missing(here, rv),
+                        (None, Some(av)) => self.extra(here, av),
                         (None, None) => {}
                     }
                 }
@@ -297,20 +267,42 @@ impl Walk<'_> {
             _ => {}
         }
     }
+
+    /// The reference has `value` at `path`; the target has nothing there.
+    fn missing(&mut self, path: String, value: &Value) {
+        self.out.push(Difference {
+            path,
+            change: Change::Missing,
+            reference: Some(value.clone()),
+            actual: None,
+        });
+    }
+
+    /// The target has `value` at `path`; the reference has nothing there.
+    fn extra(&mut self, path: String, value: &Value) {
+        self.out.push(Difference {
+            path,
+            change: Change::Extra,
+            reference: None,
+            actual: Some(value.clone()),
+        });
+    }
 }
 
-/// `Some` when every item of `items` is an object with a distinct string
-/// `Name` that reads back in a path (`[?Name=…]`); an empty list qualifies.
-fn by_name(items: &[Value]) -> Option<()> {
+/// Whether every item of `items` is an object with a distinct string `Name`
+/// that reads back in a path (`[?Name=…]`); an empty list is.
+fn named(items: &[Value]) -> bool {
     let mut names = Vec::with_capacity(items.len());
     for item in items {
-        let name = item.get("Name")?.as_str()?;
+        let Some(name) = item.get("Name").and_then(Value::as_str) else {
+            return false;
+        };
         if name.is_empty() || name.contains([']', '[']) || names.contains(&name) {
-            return None;
+            return false;
         }
         names.push(name);
     }
-    Some(())
+    true
 }
 
 /// Equal values (`1` equals `1.0`).
