@@ -892,14 +892,12 @@ fn checks(paths: Vec<PathBuf>, verbose: bool, allow_outside_root: bool) -> i32 {
         if verified_by.is_empty() {
             unverified.push(c.id.as_str());
         }
-        let mut kinds: Vec<&str> = c.evidence.iter().map(|e| e.kind.name()).collect();
-        kinds.dedup();
         outln!(
             "{:<width$}  {:<8}  {:>2} step(s)  evidence: {}",
             c.id,
             if c.security { "security" } else { "" },
             verified_by.len(),
-            kinds.join(", ")
+            c.evidence_kinds().join(", ")
         );
         if verbose {
             outln!("    {}", c.rule);

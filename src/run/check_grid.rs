@@ -31,6 +31,17 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The name written in JSON and used as a CSS class (`not-enforced`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Enforced => "enforced",
+            Verdict::NotEnforced => "not-enforced",
+            Verdict::NewDeviation => "new-deviation",
+            Verdict::Unsupported => "unsupported",
+            Verdict::NotTested => "not-tested",
+        }
+    }
+
     /// The text shown in reports (statuses in words, never only colour or symbols).
     pub fn text(self) -> &'static str {
         match self {
@@ -50,6 +61,10 @@ pub struct CheckStep {
     pub step: String,
     /// The step's result (`pass`, `not enforced`, `blocked`, …).
     pub result: &'static str,
+    /// What the step counts as in the verdict (an acceptance after the run
+    /// diverged counts as blocked: not tested).
+    #[serde(skip)]
+    pub counts_as: StepKind,
     /// Why: the listed reason, the failure, what blocked it, the skip reason.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
@@ -68,16 +83,16 @@ impl CheckCell {
     /// A short reason for the verdict: the first step that decided it.
     pub fn reason(&self) -> Option<String> {
         let decisive = match self.verdict {
-            Verdict::NotEnforced => "not enforced",
-            Verdict::NewDeviation => "new deviation",
-            Verdict::Unsupported => "unsupported",
-            Verdict::NotTested => "",
+            Verdict::NotEnforced => Some(StepKind::NotEnforced),
+            Verdict::NewDeviation => Some(StepKind::NewDeviation),
+            Verdict::Unsupported => Some(StepKind::Unsupported),
+            Verdict::NotTested => None,
             Verdict::Enforced => return None,
         };
         let step = self
             .steps
             .iter()
-            .find(|s| decisive.is_empty() || s.result == decisive)?;
+            .find(|s| decisive.is_none_or(|k| s.counts_as == k))?;
         let detail = step.detail.as_deref().unwrap_or(step.result);
         Some(format!("{}: {detail}", step.step))
     }
@@ -111,7 +126,6 @@ pub fn check_grid<'r>(
 ) -> Vec<CheckRow> {
     // check id → per target → the steps naming it.
     let mut found: BTreeMap<&str, Vec<Vec<CheckStep>>> = BTreeMap::new();
-    let mut kinds: BTreeMap<(&str, usize), Vec<StepKind>> = BTreeMap::new();
     for (t, target_runs) in runs.iter().enumerate() {
         for run in target_runs {
             let reference = reference(&run.file);
@@ -167,10 +181,10 @@ pub fn check_grid<'r>(
                             scenario: run.file.clone(),
                             step: result.title.clone(),
                             result: shown,
+                            counts_as: kind,
                             detail: why.clone(),
                         });
                     }
-                    kinds.entry((id.as_str(), t)).or_default().push(kind);
                 }
             }
         }
@@ -180,20 +194,12 @@ pub fn check_grid<'r>(
         .iter()
         .filter_map(|c| {
             let per_target = found.remove(c.id.as_str())?;
-            let mut evidence: Vec<&'static str> =
-                c.evidence.iter().map(|e| e.kind.name()).collect();
-            evidence.dedup();
             let cells = labels
                 .iter()
                 .zip(per_target)
-                .enumerate()
-                .map(|(t, (label, steps))| CheckCell {
+                .map(|(label, steps)| CheckCell {
                     target: label.clone(),
-                    verdict: verdict(
-                        kinds
-                            .get(&(c.id.as_str(), t))
-                            .map_or(&[][..], Vec::as_slice),
-                    ),
+                    verdict: verdict(&steps.iter().map(|s| s.counts_as).collect::<Vec<_>>()),
                     steps,
                 })
                 .collect();
@@ -202,7 +208,7 @@ pub fn check_grid<'r>(
                 rule: c.rule.clone(),
                 security: c.security,
                 inferred: c.inferred_only(),
-                evidence,
+                evidence: c.evidence_kinds(),
                 cells,
             })
         })
@@ -220,14 +226,7 @@ fn accepts_what_reference_refuses(reference: &Value, run: &ScenarioRun, title: &
             .find(|s| step_title(s) == title)?;
         Some(step.get("error").is_some())
     };
-    let accepted = run
-        .transcript
-        .get("steps")
-        .is_some()
-        .then(|| find(&run.transcript))
-        .flatten()
-        .is_some_and(|refused| !refused);
-    accepted && find(reference) == Some(true)
+    find(&run.transcript) == Some(false) && find(reference) == Some(true)
 }
 
 /// The verdict from the results of a check's steps on one target.
@@ -426,5 +425,18 @@ mod tests {
             Verdict::Enforced
         );
         assert_eq!(verdict(&[]), Verdict::NotTested);
+        for v in [
+            Verdict::Enforced,
+            Verdict::NotEnforced,
+            Verdict::NewDeviation,
+            Verdict::Unsupported,
+            Verdict::NotTested,
+        ] {
+            assert_eq!(
+                serde_json::to_value(v).unwrap(),
+                v.name(),
+                "JSON and CSS agree"
+            );
+        }
     }
 }

@@ -64,6 +64,17 @@ pub struct Check {
 }
 
 impl Check {
+    /// The kinds of its evidence, each once, in catalogue order.
+    pub fn evidence_kinds(&self) -> Vec<&'static str> {
+        let mut kinds: Vec<&'static str> = Vec::new();
+        for e in &self.evidence {
+            if !kinds.contains(&e.kind.name()) {
+                kinds.push(e.kind.name());
+            }
+        }
+        kinds
+    }
+
     /// Whether only our own inference backs this check (the report marks it).
     pub fn inferred_only(&self) -> bool {
         self.evidence

@@ -63,10 +63,7 @@ fn checks_grid(report: &ParityReport, out: &mut String) {
             esc(&row.rule)
         );
         for cell in &row.cells {
-            let class = serde_json::to_value(cell.verdict)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
+            let class = cell.verdict.name();
             let why = cell
                 .reason()
                 .map(|r| format!("<small>{}</small>", esc(&r)))
