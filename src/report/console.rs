@@ -287,16 +287,9 @@ fn secs(d: Duration) -> String {
 mod tests {
     use super::*;
     use crate::run::deviations::Deviation;
-    use crate::run::outcome::StepResult;
 
     fn run(steps: Vec<StepOutcome>) -> ScenarioRun {
-        let mut run = ScenarioRun::new("n", "f.yaml");
-        run.steps = steps
-            .into_iter()
-            .enumerate()
-            .map(|(i, outcome)| StepResult::numbered(i + 1, outcome))
-            .collect();
-        run
+        ScenarioRun::with_steps("n", "f.yaml", steps)
     }
 
     fn failure(kind: FailureKind, step: &str, message: &str) -> Box<Failure> {

@@ -282,16 +282,11 @@ pub fn write(file: &Path, suites: &[Suite]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::outcome::{Blocker, StepResult};
+    use crate::run::outcome::Blocker;
 
     fn run(name: &str, steps: Vec<StepOutcome>) -> ScenarioRun {
-        let mut run = ScenarioRun::new(name, format!("scenarios/{name}.yaml"));
+        let mut run = ScenarioRun::with_steps(name, format!("scenarios/{name}.yaml"), steps);
         run.elapsed = std::time::Duration::from_millis(1500);
-        run.steps = steps
-            .into_iter()
-            .enumerate()
-            .map(|(i, outcome)| StepResult::numbered(i + 1, outcome))
-            .collect();
         run
     }
 

@@ -264,6 +264,24 @@ impl StepResult {
     }
 }
 
+#[cfg(test)]
+impl ScenarioRun {
+    /// A run of `file` whose steps had `outcomes`, numbered as [`StepResult::numbered`].
+    pub(crate) fn with_steps(
+        name: &str,
+        file: impl Into<PathBuf>,
+        outcomes: Vec<StepOutcome>,
+    ) -> ScenarioRun {
+        let mut run = ScenarioRun::new(name, file);
+        run.steps = outcomes
+            .into_iter()
+            .enumerate()
+            .map(|(i, outcome)| StepResult::numbered(i + 1, outcome))
+            .collect();
+        run
+    }
+}
+
 /// The result of one scenario run.
 #[derive(Debug, Clone)]
 pub struct ScenarioRun {
