@@ -402,20 +402,22 @@ fn summarise(
         );
     }
     // Distinct entries: a target-wide one counts once, however many steps it covers.
-    let applies = |d: &&crate::run::deviations::Deviation| {
-        scenarios
-            .iter()
-            .any(|s| d.names_scenario(&s.source.path.to_string_lossy()))
-    };
-    let debt = t.deviations.entries.iter().filter(applies).count();
-    // A target-wide entry that occurred in no scenario run may no longer hold.
-    let stale_wide = t
+    let applying: Vec<&crate::run::deviations::Deviation> = t
         .deviations
         .entries
         .iter()
-        .filter(applies)
+        .filter(|d| {
+            scenarios
+                .iter()
+                .any(|s| d.names_scenario(&s.source.path.to_string_lossy()))
+        })
+        .collect();
+    let debt = applying.len();
+    // A target-wide entry that occurred in no scenario run may no longer hold.
+    let stale_wide = applying
+        .iter()
         .filter(|d| d.is_wide())
-        .map(Listed::from)
+        .map(|d| Listed::from(*d))
         .filter(|l| !cells.iter().any(|c| c.known.contains(l)))
         .collect();
     TargetSummary {
