@@ -21,6 +21,18 @@ pub fn label(status: Status) -> &'static str {
     }
 }
 
+/// The header of a table with one column per target after `first`, and
+/// its separator line (without the final newline).
+fn target_columns(report: &ParityReport, first: &str) -> String {
+    let mut out = format!("| {first} |");
+    for t in &report.targets {
+        let _ = write!(out, " {} |", cell_text(&t.name));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(report.targets.len()));
+    out
+}
+
 /// The security-check grid: check × target, each cell a verdict in words
 /// with, where it is not "enforced", the step and reason that decided it.
 fn checks_table(report: &ParityReport) -> String {
@@ -28,12 +40,8 @@ fn checks_table(report: &ParityReport) -> String {
     if report.checks.is_empty() {
         return out;
     }
-    out.push_str("## Security checks\n\nEach catalogued rule (`checks/catalogue.yaml`) on each target, from the steps that name it: **enforced**, **NOT ENFORCED** (listed `not-enforced`: the target lets through what AWS refuses), **new deviation**, **unsupported**, or **not tested** (blocked or skipped). *(inferred)*: only our own inference backs the rule.\n\n| check |");
-    for t in &report.targets {
-        let _ = write!(out, " {} |", cell_text(&t.name));
-    }
-    out.push_str("\n|---|");
-    out.push_str(&"---|".repeat(report.targets.len()));
+    out.push_str("## Security checks\n\nEach catalogued rule (`checks/catalogue.yaml`) on each target, from the steps that name it: **enforced**, **NOT ENFORCED** (listed `not-enforced`: the target lets through what AWS refuses), **new deviation**, **unsupported**, or **not tested** (blocked or skipped). *(inferred)*: only our own inference backs the rule.\n\n");
+    out.push_str(&target_columns(report, "check"));
     out.push('\n');
     for row in &report.checks {
         let mark = if row.inferred { " *(inferred)*" } else { "" };
@@ -71,13 +79,9 @@ fn operations_table(report: &ParityReport) -> String {
         return String::new();
     }
     let mut out = String::from(
-        "## Operations\n\nPer operation the reference's steps call: implemented (answered at least once as an implemented operation), unsupported, or not exercised (its steps were blocked or skipped), with equal / ran steps.\n\n| operation |",
+        "## Operations\n\nPer operation the reference's steps call: implemented (answered at least once as an implemented operation), unsupported, or not exercised (its steps were blocked or skipped), with equal / ran steps.\n\n",
     );
-    for t in &report.targets {
-        let _ = write!(out, " {} |", cell_text(&t.name));
-    }
-    out.push_str("\n|---|");
-    out.push_str(&"---|".repeat(report.targets.len()));
+    out.push_str(&target_columns(report, "operation"));
     out.push('\n');
     for op in ops {
         let _ = write!(out, "| {op} |");
@@ -154,12 +158,8 @@ pub fn render(report: &ParityReport) -> String {
     );
 
     out.push_str(&operations_table(report));
-    out.push_str("## Matrix\n\n| scenario |");
-    for t in &report.targets {
-        let _ = write!(out, " {} |", cell_text(&t.name));
-    }
-    out.push_str("\n|---|");
-    out.push_str(&"---|".repeat(report.targets.len()));
+    out.push_str("## Matrix\n\n");
+    out.push_str(&target_columns(report, "scenario"));
     out.push('\n');
     for row in &report.scenarios {
         let _ = write!(
