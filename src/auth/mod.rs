@@ -5,6 +5,7 @@
 
 pub mod fill;
 pub mod jwt;
+pub mod modexp;
 pub mod secret_hash;
 pub mod srp;
 pub mod srp_fill;

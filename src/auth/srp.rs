@@ -19,6 +19,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit, Mac};
 use num_bigint::{BigInt, BigUint, Sign};
+
+use super::modexp::mod_pow;
 use sha2::{Digest, Sha256};
 
 /// Why a proof could not be computed (the challenge's values are unusable).
@@ -35,7 +37,7 @@ pub enum SrpError {
 }
 
 /// The RFC 5054 3072-bit group Cognito uses, with g = 2.
-static N: LazyLock<BigUint> = LazyLock::new(|| {
+pub(super) static N: LazyLock<BigUint> = LazyLock::new(|| {
     BigUint::parse_bytes(
         concat!(
             "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74",
@@ -95,7 +97,7 @@ impl SrpSecret {
     /// A given `a` (for test vectors).
     pub fn from_bytes(a: &[u8]) -> Self {
         let a = BigUint::from_bytes_be(a) % &*N;
-        let big_a = G.modpow(&a, &N);
+        let big_a = mod_pow(&G, &a, &N);
         SrpSecret { a, big_a }
     }
 
@@ -166,15 +168,15 @@ impl SrpSecret {
         // S = (B − k·g^x)^(a + u·x) mod N, with the base reduced into [0, N).
         let n = BigInt::from_biguint(Sign::Plus, N.clone());
         let base = (BigInt::from_biguint(Sign::Plus, big_b)
-            - BigInt::from_biguint(Sign::Plus, &*K * G.modpow(&x, &N)))
+            - BigInt::from_biguint(Sign::Plus, &*K * mod_pow(&G, &x, &N)))
             % &n;
         let base = if base.sign() == Sign::Minus {
             base + &n
         } else {
             base
         };
-        let exponent = BigInt::from_biguint(Sign::Plus, &self.a + &u * &x);
-        let s = base.modpow(&exponent, &n).to_biguint().unwrap_or_default();
+        let base = base.to_biguint().unwrap_or_default();
+        let s = mod_pow(&base, &(&self.a + &u * &x), &N);
         // HKDF (RFC 5869, one block): salt = padHex(u), input = padHex(S).
         let prk = hmac(&padded(&u), &[&padded(&s)]);
         let key = hmac(&prk, &[b"Caldera Derived Key", &[1]]);

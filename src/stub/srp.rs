@@ -12,6 +12,8 @@ use std::sync::LazyLock;
 
 use hmac::{Hmac, KeyInit, Mac};
 use num_bigint::BigUint;
+
+use crate::auth::modexp::mod_pow;
 use sha2::{Digest, Sha256};
 
 /// RFC 5054 3072-bit prime.
@@ -118,7 +120,7 @@ impl std::fmt::Debug for SessionKey {
 pub fn verifier(salt: &[u8], name: &str, user: &str, password: &str) -> BigUint {
     let identity = sha256(&[name.as_bytes(), user.as_bytes(), b":", password.as_bytes()]);
     let x = sha256(&[&padded(&BigUint::from_bytes_be(salt)), &identity]);
-    G.modpow(&BigUint::from_bytes_be(&x), &N)
+    mod_pow(&G, &BigUint::from_bytes_be(&x), &N)
 }
 
 /// Parses a client's public value (`SRP_A`, hex). `None` when it is not hex
@@ -156,7 +158,7 @@ impl ServerHalf {
             let mut bytes = [0u8; 128];
             rand::fill(&mut bytes[..]);
             let b = BigUint::from_bytes_be(&bytes) % &*N;
-            let big_b = (&*K * &v + G.modpow(&b, &N)) % &*N;
+            let big_b = (&*K * &v + mod_pow(&G, &b, &N)) % &*N;
             if big_b != BigUint::ZERO {
                 return ServerHalf { b, big_b, v };
             }
@@ -176,7 +178,7 @@ impl ServerHalf {
         if u == BigUint::ZERO {
             return None;
         }
-        let s = (a * self.v.modpow(&u, &N)).modpow(&self.b, &N);
+        let s = mod_pow(&(a * mod_pow(&self.v, &u, &N)), &self.b, &N);
         let prk = hmac(&padded(&u), &[&padded(&s)]).finalize().into_bytes();
         let okm = hmac(&prk, &[b"Caldera Derived Key", &[1u8]])
             .finalize()
