@@ -19,7 +19,7 @@ use cognito_scenarios::run::snapshot::{self, ReferenceSource, SnapshotMode, revi
 use cognito_scenarios::run::suite::{self, LoadedSuite, RunOptions};
 use cognito_scenarios::stub::{Stub, StubOptions};
 use cognito_scenarios::targets::aws::cleanup;
-use cognito_scenarios::targets::{Target, TargetSpec};
+use cognito_scenarios::targets::{self, Target, TargetSpec};
 use cognito_scenarios::term;
 use cognito_scenarios::{err, errln, out, outln};
 
@@ -79,7 +79,7 @@ enum Command {
         /// Only scenarios whose name or path contains this text, or that have this tag.
         #[arg(long, short)]
         filter: Option<String>,
-        /// Scenarios run at once (default: number of CPU cores; at least 1).
+        /// Scenarios run at once (default: two per CPU core on the stub, one per core elsewhere; at least 1).
         #[arg(long, short, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// Write snapshots instead of comparing them.
@@ -155,7 +155,7 @@ enum Command {
         /// Only scenarios whose name or path contains this text, or that have this tag.
         #[arg(long, short)]
         filter: Option<String>,
-        /// Scenarios run at once on each target (default: number of CPU cores; at least 1).
+        /// Scenarios run at once on each target (default: two per CPU core on the stub, one per core elsewhere; at least 1).
         #[arg(long, short, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// Where the reports go.
@@ -332,7 +332,7 @@ async fn dispatch(command: Command) -> i32 {
                 Ok(d) => d,
                 Err(code) => return code,
             };
-            let jobs = jobs.unwrap_or_else(default_jobs);
+            let jobs = jobs.unwrap_or_else(|| spec.default_jobs(targets::cores()));
             run(
                 paths,
                 spec,
@@ -376,7 +376,7 @@ async fn dispatch(command: Command) -> i32 {
                 targets,
                 reference,
                 filter,
-                jobs: jobs.unwrap_or_else(default_jobs),
+                jobs,
                 out,
                 snapshot_dir,
                 expectations_dir,
@@ -443,12 +443,6 @@ fn parse_jobs(text: &str) -> Result<usize, String> {
         Ok(n) => Ok(n),
         Err(_) => Err(format!("`{text}` is not a whole number")),
     }
-}
-
-fn default_jobs() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
 }
 
 async fn run(
@@ -635,7 +629,7 @@ struct ParityArgs {
     targets: String,
     reference: ReferenceSource,
     filter: Option<String>,
-    jobs: usize,
+    jobs: Option<usize>,
     out: PathBuf,
     snapshot_dir: PathBuf,
     expectations_dir: PathBuf,
@@ -731,10 +725,19 @@ async fn parity(args: ParityArgs) -> i32 {
         .map(|t| t.label.as_str())
         .collect::<Vec<_>>()
         .join(", ");
+    let at_a_time = targets
+        .iter()
+        .map(|t| {
+            let jobs = args
+                .jobs
+                .unwrap_or_else(|| t.spec.default_jobs(targets::cores()));
+            format!("{} {jobs}", t.label)
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     outln!(
-        "parity: {} scenario(s) on {labels} ({} at a time per target)",
+        "parity: {} scenario(s) on {labels} (at a time: {at_a_time})",
         loaded.scenarios.len(),
-        args.jobs
     );
     let options = ParityOptions {
         reference: args.reference,

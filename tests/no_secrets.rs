@@ -145,7 +145,7 @@ fn no_secret_reaches_snapshots_or_reports() {
     let options = ParityOptions {
         reference: ReferenceSource::Aws,
         snapshot_dir: PathBuf::from("snapshots"),
-        jobs: 1,
+        jobs: Some(1),
         run_id: "t1".into(),
     };
     let report = parity::compare_runs(
