@@ -229,6 +229,7 @@ mod auth;
 mod checks;
 mod device_tracking;
 mod devices;
+mod key_cache;
 mod mfa;
 mod outbox;
 mod password;

@@ -1,8 +1,9 @@
 //! RS256 JWTs with Cognito's claims, the JWKS, and access-token checks.
 //!
 //! Two 2048-bit RSA keys (one for access tokens, one for ID tokens, as
-//! Cognito uses distinct kids) are generated once per process, side by
-//! side, and shared by every stub. Signing and verifying use aws-lc-rs (the
+//! Cognito uses distinct kids) are shared by every stub of the process:
+//! read from the user's cache folder, or generated side by side and kept
+//! there ([`super::key_cache`]). Signing and verifying use aws-lc-rs (the
 //! TLS stack's own crypto, already in the binary): a signature costs a
 //! fraction of a millisecond. Refresh tokens are sealed, not signed: see
 //! [`super::sign_ins`].
@@ -16,6 +17,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::Ctx;
+use super::key_cache;
 use super::protocol::{ApiError, ApiResult};
 use super::sign_ins::SignIn;
 use super::state::{Client, DeviceSignIn, Pool, User};
@@ -40,8 +42,11 @@ pub struct Keys {
 
 static KEYS: OnceLock<Option<Keys>> = OnceLock::new();
 
-fn generate(label: &str) -> Option<SigningKey> {
-    let private = RsaKeyPair::generate(KeySize::Rsa2048).ok()?;
+fn generate() -> Option<RsaKeyPair> {
+    RsaKeyPair::generate(KeySize::Rsa2048).ok()
+}
+
+fn signing_key(label: &str, private: RsaKeyPair) -> Option<SigningKey> {
     let (n, e) = rsa_public_components(private.public_key().as_ref())?;
     let mut h = Sha256::new();
     h.update(label.as_bytes());
@@ -84,13 +89,17 @@ fn rsa_public_components(der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
     Some((unsigned(n), unsigned(e)))
 }
 
-/// Starts generating the shared keys on a thread of their own, once per
-/// process (key generation takes a random time, often over 100 ms).
+/// Starts preparing the shared keys on a thread of their own, once per
+/// process: reading them (or generating them, a random 40–300 ms), then
+/// seeding AWS-LC's random generator, which signing needs for RSA blinding.
+/// That seeding gathers CPU-jitter entropy once per process (about 45 ms of
+/// CPU, half of a one-scenario run when it waited for the first sign-in).
 pub fn prepare_keys() {
     static STARTED: std::sync::Once = std::sync::Once::new();
     STARTED.call_once(|| {
         std::thread::spawn(|| {
             keys();
+            let _ = aws_lc_rs::rand::fill(&mut [0u8; 1]);
         });
     });
 }
@@ -105,16 +114,29 @@ pub fn signing_keys() -> ApiResult<&'static Keys> {
     })
 }
 
-/// The shared keys, generated on first use (the two side by side).
+/// The shared keys: the ones kept in the user's cache folder
+/// ([`super::key_cache`]), else generated on first use (the two side by side)
+/// and kept there for the next process.
 fn keys() -> Option<&'static Keys> {
     KEYS.get_or_init(|| {
-        let (access, id) = std::thread::scope(|s| {
-            let id = s.spawn(|| generate("id"));
-            (generate("access"), id.join().ok().flatten())
-        });
+        let cache = key_cache::location();
+        let (access, id) = match cache.as_deref().and_then(key_cache::load) {
+            Some(pair) => pair,
+            None => {
+                let (access, id) = std::thread::scope(|s| {
+                    let id = s.spawn(generate);
+                    (generate(), id.join().ok().flatten())
+                });
+                let (access, id) = (access?, id?);
+                if let Some(path) = &cache {
+                    key_cache::store(path, &access, &id);
+                }
+                (access, id)
+            }
+        };
         Some(Keys {
-            access: access?,
-            id: id?,
+            access: signing_key("access", access)?,
+            id: signing_key("id", id)?,
         })
     })
     .as_ref()
