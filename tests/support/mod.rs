@@ -80,46 +80,59 @@ impl Server {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Waits until `GET ready_path` answers 200.
-    fn wait_ready(mut self, ready_path: &str, what: &str) -> Server {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if http_ok(self.port, ready_path) {
-                return self;
+    /// Starts `command` with `--port N` style arguments from `args(port)` on a
+    /// free port and waits until `GET ready_path` answers 200. The port is
+    /// free when picked, but another process (often a client's outgoing
+    /// connection) can take it before the server binds it; a server that
+    /// exits before it is ready is started again on a new port (3 tries).
+    fn start(what: &str, ready_path: &str, mut command: impl FnMut(u16) -> Command) -> Server {
+        let mut last = String::new();
+        for _ in 0..3 {
+            let port = free_port();
+            let child = command(port)
+                .spawn()
+                .unwrap_or_else(|e| panic!("start {what}: {e}"));
+            let mut server = Server { child, port };
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                if http_ok(port, ready_path) {
+                    return server;
+                }
+                if let Ok(Some(status)) = server.child.try_wait() {
+                    last = format!("{what} exited before it was ready on port {port}: {status}");
+                    break;
+                }
+                if Instant::now() > deadline {
+                    panic!("{what} did not become ready on port {port}");
+                }
+                std::thread::sleep(Duration::from_millis(100));
             }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("{what} exited before it was ready: {status}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("{what} did not become ready on port {}", self.port);
+        panic!("{last} (3 tries)");
     }
 
     /// Starts a real moto server (pinned in scripts/requirements-python.txt) on 127.0.0.1.
     pub fn moto() -> Server {
-        let python = python();
-        let moto_server = python.with_file_name("moto_server");
-        let port = free_port();
-        let child = Command::new(moto_server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .env("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto_server");
-        Server { child, port }.wait_ready("/moto-api/", "moto_server")
+        let moto_server = python().with_file_name("moto_server");
+        Server::start("moto_server", "/moto-api/", |port| {
+            let mut c = Command::new(&moto_server);
+            c.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .env("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            c
+        })
     }
 
     /// Starts `cognito-scenarios stub --port N` (the standalone stub, real clock).
     pub fn standalone_stub() -> Server {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_cognito-scenarios"))
-            .args(["stub", "--port", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the standalone stub");
-        Server { child, port }.wait_ready("/health", "the standalone stub")
+        Server::start("the standalone stub", "/health", |port| {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_cognito-scenarios"));
+            c.args(["stub", "--port", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit());
+            c
+        })
     }
 }
 
