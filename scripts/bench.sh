@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Whole-process benchmarks, side by side in one run (timings live here, never
+# in tests). Builds the release binary, installs moto and boto3 with
+# scripts/tools.sh, and prints a Markdown table: the median wall time and peak
+# RSS of each case, and the ratios the README quotes.
+#
+#   scripts/bench.sh                 # every case, 5 runs each (1 run for the 1,000 and 5,000 cases)
+#   RUNS=9 scripts/bench.sh          # more runs for the small cases
+#   SKIP_MOTO=1 scripts/bench.sh     # without the moto / boto3 cases
+#   scripts/bench.sh --load          # also the standalone stub's sign-in throughput (scripts/bench-stub.sh, 8 clients)
+#
+# Cases:
+#   bundled suite          `run` of scenarios/ on the stub (default jobs)
+#   one scenario           `run` of one generated scenario on the stub
+#   100 / 1,000 / 5,000    generated scenarios on the stub (--snapshots off)
+#   moto 1 / 20 flows      the runner against a moto server started here,
+#                          beside the same calls made by boto3 (scripts/bench/flow.py)
+#
+# The generated scenario: a pool and client (the fixture), SignUp,
+# AdminConfirmSignUp, USER_PASSWORD_AUTH sign-in, GetUser, USER_SRP_AUTH
+# sign-in with its PASSWORD_VERIFIER answer.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+runs=${RUNS:-5}
+load=0
+[ "${1:-}" = "--load" ] && load=1
+cargo build --release --locked --quiet
+bin="${CARGO_TARGET_DIR:-$root/target}/release/cognito-scenarios"
+work=$(mktemp -d)
+moto_pid=
+cleanup() {
+  [ -n "$moto_pid" ] && kill "$moto_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# generate DIR N [FLOW]: N scenarios in DIR (FLOW=password: without the SRP sign-in).
+generate() {
+  local dir=$1 n=$2 flow=${3:-full}
+  mkdir -p "$dir"
+  for i in $(seq "$n"); do
+    {
+      cat <<YAML
+name: generated flow $i
+pool:
+  client:
+    ExplicitAuthFlows: [ALLOW_USER_PASSWORD_AUTH, ALLOW_USER_SRP_AUTH, ALLOW_REFRESH_TOKEN_AUTH]
+vars:
+  username: "ada-{{ uuid() }}"
+  password: "Bench-{{ random(12) }}7k!"
+steps:
+  - name: sign up
+    call: SignUp
+    with: { ClientId: "{{ client.id }}", Username: "{{ username }}", Password: "{{ password }}" }
+  - name: confirm
+    call: AdminConfirmSignUp
+    with: { UserPoolId: "{{ pool.id }}", Username: "{{ username }}" }
+  - name: sign in with the password
+    call: InitiateAuth
+    with:
+      ClientId: "{{ client.id }}"
+      AuthFlow: USER_PASSWORD_AUTH
+      AuthParameters: { USERNAME: "{{ username }}", PASSWORD: "{{ password }}" }
+    expect: { authenticated: true }
+    save: { access_token: AuthenticationResult.AccessToken }
+  - name: the token works
+    call: GetUser
+    with: { AccessToken: "{{ access_token }}" }
+    expect: { Username: "{{ username }}" }
+YAML
+      [ "$flow" = password ] || cat <<YAML
+  - name: start an SRP sign-in
+    call: InitiateAuth
+    with:
+      ClientId: "{{ client.id }}"
+      AuthFlow: USER_SRP_AUTH
+      AuthParameters: { USERNAME: "{{ username }}", PASSWORD: "{{ password }}" }
+    expect: { challenge: PASSWORD_VERIFIER }
+  - name: prove the password
+    call: RespondToAuthChallenge
+    with: { ClientId: "{{ client.id }}", ChallengeName: PASSWORD_VERIFIER }
+    expect: { authenticated: true }
+YAML
+    } >"$dir/flow-$i.yaml"
+  done
+}
+
+# measure RUNS COMMAND...: prints "median_seconds peak_kib" over RUNS runs; fails if a run fails.
+measure() {
+  local n=$1
+  shift
+  local times=() mem=0
+  for _ in $(seq "$n"); do
+    /usr/bin/time -f '%e %M' -o "$work/stats" "$@" >"$work/out" 2>&1 || {
+      echo "bench: failed: $*" >&2
+      tail -20 "$work/out" >&2
+      exit 1
+    }
+    read -r secs kib <"$work/stats"
+    times+=("$secs")
+    [ "$kib" -gt "$mem" ] && mem=$kib
+  done
+  local median
+  median=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo "$median $mem"
+}
+
+row() { # NAME "SECONDS KIB" [NOTE]
+  local secs kib
+  read -r secs kib <<<"$2"
+  printf '| %s | %.3f s | %.1f MiB | %s |\n' "$1" "$secs" "$(echo "$kib / 1024" | bc -l)" "${3:-}"
+}
+ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
+
+generate "$work/one" 1
+generate "$work/g100" 100
+generate "$work/g1000" 1000
+generate "$work/g5000" 5000
+stub=("$bin" run --snapshots off --color=never --quiet)
+
+echo "| case | median wall | peak RSS | note |"
+echo "|---|---|---|---|"
+bundled=$(measure "$runs" "$bin" run --color=never --quiet)
+row "bundled suite ($(find scenarios -name '*.yaml' -not -path '*/flows/*' | wc -l) scenarios, stub)" "$bundled"
+one=$(measure "$runs" "${stub[@]}" "$work/one")
+row "one generated scenario (stub)" "$one"
+g100=$(measure "$runs" "${stub[@]}" "$work/g100")
+row "100 generated scenarios (stub)" "$g100"
+g1000=$(measure 1 "${stub[@]}" "$work/g1000")
+row "1,000 generated scenarios (stub)" "$g1000"
+g5000=$(measure 1 "${stub[@]}" "$work/g5000")
+read -r s1000 _ <<<"$g1000"
+read -r s5000 _ <<<"$g5000"
+row "5,000 generated scenarios (stub)" "$g5000" "$(ratio "$s5000" "$s1000")× the 1,000 case (5.00 is linear)"
+
+if [ -z "${SKIP_MOTO:-}" ]; then
+  python=$(scripts/tools.sh python)
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$(dirname "$python")/moto_server" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+  moto_pid=$!
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/moto-api/" && break
+    sleep 0.1
+  done
+  endpoint="http://127.0.0.1:$port"
+  generate "$work/m1" 1 password
+  generate "$work/m20" 20 password
+  for n in 1 20; do
+    ours=$(measure "$runs" "$bin" run "$work/m$n" --target "endpoint=$endpoint" --jobs 1 --color=never --quiet)
+    theirs=$(measure "$runs" "$python" scripts/bench/flow.py "$endpoint" "$n")
+    read -r a _ <<<"$ours"
+    read -r b _ <<<"$theirs"
+    row "moto, $n flow(s): the runner" "$ours" "$(ratio "$a" "$b")× boto3's wall time"
+    row "moto, $n flow(s): boto3" "$theirs"
+  done
+fi
+
+if [ "$load" = 1 ]; then
+  echo
+  scripts/bench-stub.sh --clients 8 --seconds 5
+fi
