@@ -92,8 +92,9 @@ fn rsa_public_components(der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
 /// Starts preparing the shared keys on a thread of their own, once per
 /// process: reading them (or generating them, a random 40–300 ms), then
 /// seeding AWS-LC's random generator, which signing needs for RSA blinding.
-/// That seeding gathers CPU-jitter entropy once per process (about 45 ms of
-/// CPU, half of a one-scenario run when it waited for the first sign-in).
+/// Built with its CPU-jitter entropy source (a build without this project's
+/// `.cargo/config.toml`), that seeding costs about 45 ms of CPU once per
+/// process, which the first sign-in would otherwise wait for.
 pub fn prepare_keys() {
     static STARTED: std::sync::Once = std::sync::Once::new();
     STARTED.call_once(|| {
