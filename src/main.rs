@@ -19,7 +19,7 @@ use cognito_scenarios::run::snapshot::{self, ReferenceSource, SnapshotMode, revi
 use cognito_scenarios::run::suite::{self, LoadedSuite, RunOptions};
 use cognito_scenarios::stub::{Stub, StubOptions};
 use cognito_scenarios::targets::aws::cleanup;
-use cognito_scenarios::targets::{self, Target, TargetSpec};
+use cognito_scenarios::targets::{Target, TargetSpec};
 use cognito_scenarios::term;
 use cognito_scenarios::{err, errln, out, outln};
 
@@ -332,7 +332,7 @@ async fn dispatch(command: Command) -> i32 {
                 Ok(d) => d,
                 Err(code) => return code,
             };
-            let jobs = jobs.unwrap_or_else(|| spec.default_jobs(targets::cores()));
+            let jobs = spec.jobs(jobs);
             run(
                 paths,
                 spec,
@@ -727,12 +727,7 @@ async fn parity(args: ParityArgs) -> i32 {
         .join(", ");
     let at_a_time = targets
         .iter()
-        .map(|t| {
-            let jobs = args
-                .jobs
-                .unwrap_or_else(|| t.spec.default_jobs(targets::cores()));
-            format!("{} {jobs}", t.label)
-        })
+        .map(|t| format!("{} {}", t.label, t.spec.jobs(args.jobs)))
         .collect::<Vec<_>>()
         .join(", ");
     outln!(

@@ -18,10 +18,10 @@ use aws_cognito_srp::{PasswordVerifierParameters, SrpClient, UntrackedDevice};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit, Mac};
-use num_bigint::{BigInt, BigUint, Sign};
+use num_bigint::BigUint;
+use sha2::{Digest, Sha256};
 
 use super::modexp::mod_pow;
-use sha2::{Digest, Sha256};
 
 /// Why a proof could not be computed (the challenge's values are unusable).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -166,16 +166,8 @@ impl SrpSecret {
         let identity = sha256(&[realm.as_bytes(), user.as_bytes(), b":", password.as_bytes()]);
         let x = BigUint::from_bytes_be(&sha256(&[&pad_bytes(salt), &identity]));
         // S = (B − k·g^x)^(a + u·x) mod N, with the base reduced into [0, N).
-        let n = BigInt::from_biguint(Sign::Plus, N.clone());
-        let base = (BigInt::from_biguint(Sign::Plus, big_b)
-            - BigInt::from_biguint(Sign::Plus, &*K * mod_pow(&G, &x, &N)))
-            % &n;
-        let base = if base.sign() == Sign::Minus {
-            base + &n
-        } else {
-            base
-        };
-        let base = base.to_biguint().unwrap_or_default();
+        let k_gx = (&*K * mod_pow(&G, &x, &N)) % &*N;
+        let base = (big_b % &*N + &*N - k_gx) % &*N;
         let s = mod_pow(&base, &(&self.a + &u * &x), &N);
         // HKDF (RFC 5869, one block): salt = padHex(u), input = padHex(S).
         let prk = hmac(&padded(&u), &[&padded(&s)]);

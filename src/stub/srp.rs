@@ -12,9 +12,9 @@ use std::sync::LazyLock;
 
 use hmac::{Hmac, KeyInit, Mac};
 use num_bigint::BigUint;
+use sha2::{Digest, Sha256};
 
 use crate::auth::modexp::mod_pow;
-use sha2::{Digest, Sha256};
 
 /// RFC 5054 3072-bit prime.
 const N_HEX: &str = concat!(

@@ -72,6 +72,12 @@ impl TargetSpec {
         }
     }
 
+    /// `--jobs` when given, else [`default_jobs`](Self::default_jobs) for
+    /// this machine's cores.
+    pub fn jobs(&self, given: Option<usize>) -> usize {
+        given.unwrap_or_else(|| self.default_jobs(cores()))
+    }
+
     fn of_emulator(kind: EmulatorKind) -> TargetSpec {
         match kind {
             EmulatorKind::Moto => TargetSpec::Moto,
@@ -81,7 +87,7 @@ impl TargetSpec {
 }
 
 /// The cores this process may use (2 when unknown).
-pub fn cores() -> usize {
+fn cores() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)

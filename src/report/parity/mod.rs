@@ -213,7 +213,7 @@ pub struct ParityOptions {
     pub reference: ReferenceSource,
     pub snapshot_dir: PathBuf,
     /// Scenarios run at once on each target (`None`: the target's default,
-    /// [`TargetSpec::default_jobs`]).
+    /// [`TargetSpec::jobs`]).
     pub jobs: Option<usize>,
     pub run_id: String,
 }
@@ -230,9 +230,7 @@ pub async fn run(
     for (index, t) in targets.iter().enumerate() {
         let (t, scenarios, on_done) = (t.clone(), scenarios.clone(), on_done.clone());
         let run_options = RunOptions {
-            jobs: options
-                .jobs
-                .unwrap_or_else(|| t.spec.default_jobs(crate::targets::cores())),
+            jobs: t.spec.jobs(options.jobs),
             snapshots: SnapshotMode::Off,
             snapshot_dir: options.snapshot_dir.clone(),
             run_id: options.run_id.clone(),
