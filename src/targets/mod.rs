@@ -147,6 +147,9 @@ pub struct Target {
     spec: TargetSpec,
     /// One client for AWS, emulators and endpoints; the stub gets one per scenario.
     shared: Option<WireClient>,
+    /// The stub's: what each scenario's client is made from (one
+    /// configuration and connection pool for the run), aimed at its own stub.
+    stub_wire: Option<WireClient>,
     /// The managed emulator, stopped when the target is dropped.
     emulator: Option<Arc<Emulator>>,
 }
@@ -174,6 +177,19 @@ impl Target {
             let emulator = Arc::new(Emulator::start(kind).await?);
             return Target::on_emulator(emulator).await;
         }
+        let stub_wire = match &spec {
+            TargetSpec::Stub { .. } => Some(
+                WireClient::new(&WireConfig {
+                    // Each connection aims it at its own stub.
+                    endpoint: Some("http://127.0.0.1:9".into()),
+                    region: None,
+                    profile: None,
+                    kind: WireKind::Local,
+                })
+                .await?,
+            ),
+            _ => None,
+        };
         let shared = match &spec {
             TargetSpec::Stub { .. } | TargetSpec::Moto | TargetSpec::CognitoLocal => None,
             TargetSpec::Aws { profile, region } => Some(
@@ -198,6 +214,7 @@ impl Target {
         Ok(Target {
             spec,
             shared,
+            stub_wire,
             emulator: None,
         })
     }
@@ -215,6 +232,7 @@ impl Target {
         Ok(Target {
             spec: TargetSpec::of_emulator(emulator.kind()),
             shared: Some(wire),
+            stub_wire: None,
             emulator: Some(emulator),
         })
     }
@@ -265,13 +283,11 @@ impl Target {
         })
         .await
         .map_err(|e| TargetError::Stub(e.to_string()))?;
-        let wire = WireClient::new(&WireConfig {
-            endpoint: Some(stub.endpoint()),
-            region: None,
-            profile: None,
-            kind: WireKind::Local,
-        })
-        .await?;
+        let wire = self
+            .stub_wire
+            .as_ref()
+            .expect("a stub target has its client")
+            .with_endpoint(&stub.endpoint())?;
         Ok(Connection {
             wire,
             clock,

@@ -235,6 +235,24 @@ impl WireClient {
         })
     }
 
+    /// The same client (configuration, credentials, HTTP connection pool)
+    /// aimed at `endpoint`: what each scenario on the stub gets, so the
+    /// configuration is loaded and the HTTP client built once per run.
+    pub fn with_endpoint(&self, endpoint: &str) -> Result<WireClient, WireError> {
+        check_endpoint(endpoint)?;
+        let config = self
+            .client
+            .config()
+            .to_builder()
+            .endpoint_url(endpoint)
+            .build();
+        Ok(WireClient {
+            client: Client::from_conf(config),
+            region: self.region.clone(),
+            target: endpoint.into(),
+        })
+    }
+
     /// Sends `operation` (API name, e.g. "AdminInitiateAuth") with `body` as the exact JSON request body.
     ///
     /// The name must be exact (see [`operations::canonical`] for lenient

@@ -374,6 +374,33 @@ async fn requests_for_one_local_call(response: ResponseTemplate) -> (WireRespons
     (response, received(&server).await.len())
 }
 
+/// A client re-aimed with `with_endpoint` sends there, signed as before,
+/// with the same no-retry policy; the first endpoint hears nothing.
+#[tokio::test]
+async fn with_endpoint_sends_to_the_new_endpoint_only() {
+    let first = server_answering(json_response(200, "{}")).await;
+    let second =
+        server_answering(json_response(500, r#"{"__type":"InternalErrorException"}"#)).await;
+    let client = local_client(&first)
+        .await
+        .with_endpoint(&second.uri())
+        .unwrap();
+    let response = client
+        .call("AdminGetUser", &json!({"Username": "bob"}))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 500);
+    assert!(received(&first).await.is_empty());
+    let requests = received(&second).await;
+    assert_eq!(requests.len(), 1, "retried");
+    assert!(requests[0].headers.contains_key("authorization"));
+    assert_eq!(client.region(), LOCAL_DEFAULT_REGION);
+    assert!(matches!(
+        client.with_endpoint("ftp://127.0.0.1:1"),
+        Err(WireError::Config(_))
+    ));
+}
+
 #[tokio::test]
 async fn local_kind_never_retries() {
     let cases = [
