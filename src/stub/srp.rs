@@ -154,8 +154,8 @@ impl std::fmt::Debug for ServerHalf {
 impl ServerHalf {
     /// Picks a random 256-bit `b` and computes `B` for verifier `v`. RFC 5054
     /// asks for private values of at least 256 bits; what Cognito draws is
-    /// not published (*inferred*). Against the client's 1024-bit `a`, it makes
-    /// both of the server's exponentiations four times cheaper.
+    /// not published (*inferred*). Against the 1024-bit `a` Cognito's clients
+    /// draw, it makes both of the server's exponentiations four times cheaper.
     pub fn new(v: BigUint) -> ServerHalf {
         loop {
             let mut bytes = [0u8; 32];
