@@ -345,6 +345,7 @@ async fn dispatch(command: Command) -> i32 {
                     deviations,
                     allow_existing_pool,
                     label: None,
+                    keep_transcripts: false,
                 },
                 junit,
                 allow_outside_root,

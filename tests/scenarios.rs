@@ -153,6 +153,7 @@ fn finish(
             deviations,
             allow_existing_pool: false,
             label: None,
+            keep_transcripts: false,
         };
         let run = suite::run_one(scenario, &target, &options).await;
         match run.outcome() {

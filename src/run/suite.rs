@@ -101,6 +101,10 @@ pub struct RunOptions {
     pub allow_existing_pool: bool,
     /// The target's parity label, when it has one besides its name.
     pub label: Option<String>,
+    /// Keep each run's transcript after its snapshot is checked (`parity`
+    /// compares them at the end); `run` drops it, so memory does not grow
+    /// with the number of scenarios by their responses.
+    pub keep_transcripts: bool,
 }
 
 /// A fresh run id: short, unique enough, valid in pool names.
@@ -219,6 +223,9 @@ pub async fn run_one_in(
             failure.hint = mismatch.hint;
             run.errors.push(failure);
         }
+    }
+    if !options.keep_transcripts {
+        run.transcript = serde_json::Value::Null;
     }
     run
 }
@@ -366,6 +373,7 @@ mod tests {
             deviations: Arc::default(),
             allow_existing_pool: false,
             label: label.map(str::to_string),
+            keep_transcripts: false,
         }
     }
 
@@ -389,6 +397,30 @@ mod tests {
         options.label = None;
         let run = run_one(&loaded.scenarios[0], &target, &options).await;
         assert_eq!(run.outcome(), Outcome::Passed, "{run:?}");
+    }
+
+    /// `run` drops each transcript once its snapshot is checked (memory
+    /// does not grow with the responses); `parity` keeps them to compare.
+    #[tokio::test]
+    async fn transcripts_are_kept_only_when_asked() {
+        let fixture = [PathBuf::from("tests/fixtures/waits/b-quick.yaml")];
+        let loaded = load(&fixture, None, &[], false).unwrap();
+        let target = Target::open(TargetSpec::Stub { real_clock: false })
+            .await
+            .unwrap();
+        let mut options = one_job(None);
+        let run = run_one(&loaded.scenarios[0], &target, &options).await;
+        assert_eq!(run.outcome(), Outcome::Passed, "{run:?}");
+        assert!(run.transcript.is_null());
+        options.keep_transcripts = true;
+        let run = run_one(&loaded.scenarios[0], &target, &options).await;
+        assert!(
+            run.transcript["steps"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty()),
+            "{:?}",
+            run.transcript
+        );
     }
 
     /// Through the engine: with one job, a scenario that does not wait

@@ -238,6 +238,7 @@ pub async fn run(
             // The bundled suite makes its own pools; never touch anyone else's.
             allow_existing_pool: false,
             label: (t.label != t.spec.name()).then(|| t.label.clone()),
+            keep_transcripts: true,
         };
         tasks.spawn(async move {
             let runs = match Target::open(t.spec.clone()).await {
