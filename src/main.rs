@@ -79,7 +79,7 @@ enum Command {
         /// Only scenarios whose name or path contains this text, or that have this tag.
         #[arg(long, short)]
         filter: Option<String>,
-        /// Scenarios run at once (default: two per CPU core on the stub, one per core elsewhere; at least 1).
+        /// Scenarios run at once (default: four per CPU core on the stub, one per core elsewhere; at least 1).
         #[arg(long, short, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// Write snapshots instead of comparing them.
@@ -155,7 +155,7 @@ enum Command {
         /// Only scenarios whose name or path contains this text, or that have this tag.
         #[arg(long, short)]
         filter: Option<String>,
-        /// Scenarios run at once on each target (default: two per CPU core on the stub, one per core elsewhere; at least 1).
+        /// Scenarios run at once on each target (default: four per CPU core on the stub, one per core elsewhere; at least 1).
         #[arg(long, short, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// Where the reports go.
