@@ -337,42 +337,5 @@ mod scenario {
         dir
     }
 
-    const GENERATED: &str = r#"name: generated flow
-pool:
-  client:
-    ExplicitAuthFlows: [ALLOW_USER_PASSWORD_AUTH, ALLOW_USER_SRP_AUTH, ALLOW_REFRESH_TOKEN_AUTH]
-vars:
-  username: "ada-{{ uuid() }}"
-  password: "Bench-{{ random(12) }}7k!"
-steps:
-  - name: sign up
-    call: SignUp
-    with: { ClientId: "{{ client.id }}", Username: "{{ username }}", Password: "{{ password }}" }
-  - name: confirm
-    call: AdminConfirmSignUp
-    with: { UserPoolId: "{{ pool.id }}", Username: "{{ username }}" }
-  - name: sign in with the password
-    call: InitiateAuth
-    with:
-      ClientId: "{{ client.id }}"
-      AuthFlow: USER_PASSWORD_AUTH
-      AuthParameters: { USERNAME: "{{ username }}", PASSWORD: "{{ password }}" }
-    expect: { authenticated: true }
-    save: { access_token: AuthenticationResult.AccessToken }
-  - name: the token works
-    call: GetUser
-    with: { AccessToken: "{{ access_token }}" }
-    expect: { Username: "{{ username }}" }
-  - name: start an SRP sign-in
-    call: InitiateAuth
-    with:
-      ClientId: "{{ client.id }}"
-      AuthFlow: USER_SRP_AUTH
-      AuthParameters: { USERNAME: "{{ username }}", PASSWORD: "{{ password }}" }
-    expect: { challenge: PASSWORD_VERIFIER }
-  - name: prove the password
-    call: RespondToAuthChallenge
-    with: { ClientId: "{{ client.id }}", ChallengeName: PASSWORD_VERIFIER }
-    expect: { authenticated: true }
-"#;
+    const GENERATED: &str = include_str!("../scripts/bench/generated-flow.yaml");
 }
