@@ -1,6 +1,7 @@
 //! In-process benchmarks (divan) of the parts a scenario run spends its CPU
 //! on, side by side where there is a before and an after:
-//! - `modexp`: one 3072-bit SRP exponentiation through AWS-LC (what runs)
+//! - `modexp`: one 3072-bit SRP exponentiation through AWS-LC's ladder (what
+//!   runs for a varying base) and the fixed-base table (what runs for g),
 //!   beside num-bigint (what ran before), for the exponent sizes in use;
 //! - `srp`: the runner's half (a fresh `A`; the PASSWORD_VERIFIER proof);
 //! - `stub`: sign-ins through the stub's own dispatch, no HTTP
@@ -17,7 +18,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use cognito_scenarios::auth::modexp::mod_pow;
+use cognito_scenarios::auth::modexp::{FixedBase, mod_pow};
 use cognito_scenarios::auth::srp::{Challenge, N, SrpSecret, timestamp};
 use cognito_scenarios::run::normalize::{Known, Normalizer};
 use cognito_scenarios::run::snapshot::SnapshotMode;
@@ -53,6 +54,21 @@ mod modexp {
     fn aws_lc(bencher: Bencher, bits: usize) {
         let (n, base, exponent) = (N.clone(), random(384), random(bits / 8));
         bencher.bench(|| mod_pow(&base, &exponent, &n));
+    }
+
+    /// g = 2 from the fixed-base table (g^a, g^b, g^x: 256-bit exponents).
+    #[divan::bench]
+    fn fixed_base_g(bencher: Bencher) {
+        let two = BigUint::from(2u8);
+        let table = FixedBase::new(&two, &N, 256).expect("odd modulus");
+        let exponent = random(32);
+        bencher.bench(|| table.pow(&exponent));
+    }
+
+    /// Building that table (once per process and side, on first use).
+    #[divan::bench(sample_count = 10)]
+    fn fixed_base_table() -> Option<FixedBase> {
+        FixedBase::new(&BigUint::from(2u8), &N, 256)
     }
 
     #[divan::bench(args = BITS)]

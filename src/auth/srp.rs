@@ -21,7 +21,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use num_bigint::BigUint;
 use sha2::{Digest, Sha256};
 
-use super::modexp::mod_pow;
+use super::modexp::{FixedBase, mod_pow};
 
 /// Why a proof could not be computed (the challenge's values are unusable).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,6 +59,17 @@ pub static N: LazyLock<BigUint> = LazyLock::new(|| {
     .expect("constant prime")
 });
 static G: LazyLock<BigUint> = LazyLock::new(|| BigUint::from(2u8));
+/// Powers of g from a precomputed table: every g-based exponent here is
+/// 256 bits (a fresh secret or a SHA-256 digest).
+static G_TABLE: LazyLock<Option<FixedBase>> = LazyLock::new(|| FixedBase::new(&G, &N, 256));
+
+/// g^e mod N.
+fn pow_g(e: &BigUint) -> BigUint {
+    match &*G_TABLE {
+        Some(table) => table.pow(e),
+        None => mod_pow(&G, e, &N),
+    }
+}
 /// k = H(padHex(N) ‖ padHex(g)).
 static K: LazyLock<BigUint> =
     LazyLock::new(|| BigUint::from_bytes_be(&sha256(&[&padded(&N), &padded(&G)])));
@@ -102,7 +113,7 @@ impl SrpSecret {
     /// A given `a` (for test vectors).
     pub fn from_bytes(a: &[u8]) -> Self {
         let a = BigUint::from_bytes_be(a) % &*N;
-        let big_a = mod_pow(&G, &a, &N);
+        let big_a = pow_g(&a);
         SrpSecret { a, big_a }
     }
 
@@ -171,7 +182,7 @@ impl SrpSecret {
         let identity = sha256(&[realm.as_bytes(), user.as_bytes(), b":", password.as_bytes()]);
         let x = BigUint::from_bytes_be(&sha256(&[&pad_bytes(salt), &identity]));
         // S = (B − k·g^x)^(a + u·x) mod N, with the base reduced into [0, N).
-        let k_gx = (&*K * mod_pow(&G, &x, &N)) % &*N;
+        let k_gx = (&*K * pow_g(&x)) % &*N;
         let base = (big_b % &*N + &*N - k_gx) % &*N;
         let s = mod_pow(&base, &(&self.a + &u * &x), &N);
         // HKDF (RFC 5869, one block): salt = padHex(u), input = padHex(S).

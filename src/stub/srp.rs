@@ -14,7 +14,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use num_bigint::BigUint;
 use sha2::{Digest, Sha256};
 
-use crate::auth::modexp::mod_pow;
+use crate::auth::modexp::{FixedBase, mod_pow};
 
 /// RFC 5054 3072-bit prime.
 const N_HEX: &str = concat!(
@@ -39,6 +39,17 @@ const N_HEX: &str = concat!(
 static N: LazyLock<BigUint> =
     LazyLock::new(|| BigUint::parse_bytes(N_HEX.as_bytes(), 16).expect("N is valid hex"));
 static G: LazyLock<BigUint> = LazyLock::new(|| BigUint::from(2u32));
+/// Powers of g from a precomputed table: every g-based exponent here is
+/// 256 bits (a fresh secret or a SHA-256 digest).
+static G_TABLE: LazyLock<Option<FixedBase>> = LazyLock::new(|| FixedBase::new(&G, &N, 256));
+
+/// g^e mod N.
+fn pow_g(e: &BigUint) -> BigUint {
+    match &*G_TABLE {
+        Some(table) => table.pow(e),
+        None => mod_pow(&G, e, &N),
+    }
+}
 /// k = H(padHex(N) ‖ padHex(g)).
 static K: LazyLock<BigUint> =
     LazyLock::new(|| BigUint::from_bytes_be(&sha256(&[&padded(&N), &padded(&G)])));
@@ -120,7 +131,7 @@ impl std::fmt::Debug for SessionKey {
 pub fn verifier(salt: &[u8], name: &str, user: &str, password: &str) -> BigUint {
     let identity = sha256(&[name.as_bytes(), user.as_bytes(), b":", password.as_bytes()]);
     let x = sha256(&[&padded(&BigUint::from_bytes_be(salt)), &identity]);
-    mod_pow(&G, &BigUint::from_bytes_be(&x), &N)
+    pow_g(&BigUint::from_bytes_be(&x))
 }
 
 /// Parses a client's public value (`SRP_A`, hex). `None` when it is not hex
@@ -161,7 +172,7 @@ impl ServerHalf {
             let mut bytes = [0u8; 32];
             rand::fill(&mut bytes[..]);
             let b = BigUint::from_bytes_be(&bytes) % &*N;
-            let big_b = (&*K * &v + mod_pow(&G, &b, &N)) % &*N;
+            let big_b = (&*K * &v + pow_g(&b)) % &*N;
             if big_b != BigUint::ZERO {
                 return ServerHalf { b, big_b, v };
             }
